@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# One-time setup: a virtualenv in .venv with the pipeline and its test tools.
+# torch is installed first and pinned, so pip never pulls a multi-GB CUDA build on a CPU machine;
+# on a GPU machine install the torch build you want before running this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python3 -m venv .venv
+. .venv/bin/activate
+python -m pip install -q --upgrade pip
+python -c "import torch" 2>/dev/null || python -m pip install -q "torch==2.13.0"
+python -m pip install -q -e ".[dev]"

@@ -1,0 +1,86 @@
+import random
+
+import pytest
+
+from selfdistill import arith
+from selfdistill.arith_corpus import pretrain_examples
+from selfdistill.metrics import extract_answer, total_epistemic
+from selfdistill.templates import student_prompt
+
+IN = arith.Difficulty(min_ops=2, max_ops=4, start_max=60, operand_max=30, mul_max=5, value_max=400)
+OOD = arith.Difficulty(min_ops=5, max_ops=7, start_max=99, operand_max=99, mul_max=5, value_max=999)
+CFG = arith.ArithConfig(seed=3, pretrain_size=300, train_size=200, heldout_size=50, ood_size=50,
+                        in_domain=IN, ood=OOD)
+
+
+def test_splits_are_deterministic_and_disjoint():
+    a, b = arith.make_splits(CFG), arith.make_splits(CFG)
+    assert {k: [p.problem_id for p in v] for k, v in a.items()} == {k: [p.problem_id for p in v] for k, v in b.items()}
+    ids = [p.problem_id for split in a.values() for p in split]
+    assert len(ids) == len(set(ids)) == 300 + 200 + 50 + 50
+    other = arith.make_splits(arith.ArithConfig(**{**CFG.__dict__, "seed": 4}))
+    assert [p.problem_id for p in other["train"]] != [p.problem_id for p in a["train"]]
+
+
+def test_problems_respect_their_difficulty():
+    splits = arith.make_splits(CFG)
+    for name, diff in (("train", IN), ("ood", OOD)):
+        for p in splits[name]:
+            assert diff.min_ops <= len(p.steps) <= diff.max_ops
+            value = p.start
+            for op, x in p.steps:
+                value = arith.apply(op, value, x)
+                assert 0 <= value <= diff.value_max
+            assert value == p.answer
+
+
+def test_problem_text_reads_as_a_chain():
+    p = arith.Problem("x", 47, (("add", 38), ("mul", 3), ("sub", 12)))
+    assert p.text == "Start with 47. (1) Add 38. (2) Multiply by 3. (3) Subtract 12."
+    assert p.answer == (47 + 38) * 3 - 12
+
+
+@pytest.mark.parametrize("op,a,b", [("add", 47, 38), ("add", 995, 7), ("sub", 82, 18), ("sub", 100, 1),
+                                    ("mul", 68, 3), ("mul", 999, 9)])
+def test_column_checks_compute_the_right_digits(op, a, b):
+    lines = arith.columns(op, a, b)
+    # the last column's result followed by every earlier column's last digit spells the answer
+    results = [int(line.split("= ")[1]) for line in lines]
+    digits = "".join(str(r % 10) for r in reversed(results[:-1]))
+    assert int(str(results[-1]) + digits) == arith.apply(op, a, b)
+
+
+def test_confident_trace_is_right_and_has_no_doubt():
+    for p in arith.make_splits(CFG)["ood"]:
+        trace = arith.confident_trace(p)
+        assert arith.grade(extract_answer(trace), p.answer)
+        assert total_epistemic(trace) == 0
+
+
+def test_doubts_catch_slips_and_also_fire_on_correct_steps():
+    rng, style = random.Random(0), arith.ExpertStyle(error_rate=0.5, doubt_on_error=1.0, doubt_on_correct=0.5)
+    traces = [(p, arith.expert_trace(p, rng, style)) for p in arith.make_splits(CFG)["ood"]]
+    # every slip is caught when doubt_on_error is 1, so every trace ends right
+    assert all(arith.grade(extract_answer(t), p.answer) for p, t in traces)
+    text = "\n".join(t for _, t in traces)
+    assert "Not " in text and "Yes, it is" in text  # corrections and confirmations both occur
+
+    never = arith.ExpertStyle(error_rate=0.5, doubt_on_error=0.0, doubt_on_correct=0.0)
+    silent = [(p, arith.expert_trace(p, rng, never)) for p in arith.make_splits(CFG)["ood"]]
+    assert all(total_epistemic(t) == 0 for _, t in silent)
+    assert sum(arith.grade(extract_answer(t), p.answer) for p, t in silent) < len(silent) / 2
+
+
+def test_grader_is_exact_on_integers():
+    assert arith.grade("243", 243) and arith.grade(" 1,024 ", "1024")
+    assert not arith.grade("242", 243) and not arith.grade(None, 1) and not arith.grade("x", 1)
+
+
+def test_pretraining_mix_has_confident_targets_when_the_solution_is_shown():
+    problems = arith.make_splits(CFG)["pretrain"]
+    examples = pretrain_examples(problems, random.Random(0), arith.ExpertStyle(), 0.3, 0.2)
+    shown = [e for e, p in zip(examples, problems) if e["prompt"] != student_prompt(p.text)]
+    assert 0.35 * len(problems) < len(shown) < 0.65 * len(problems)
+    full = [e for e in shown if "<think>" in e["prompt"]]
+    assert full and all(total_epistemic(e["completion"]) == 0 for e in full)
+    assert all("Correctly solve the original question." in e["prompt"] for e in shown)

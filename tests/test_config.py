@@ -1,0 +1,37 @@
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from selfdistill.config import ConfigError, validate_config
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+
+
+def merged(override: dict) -> dict:
+    def merge(a, b):
+        return {k: merge(a[k], v) if isinstance(v, dict) and k in a else v for k, v in {**a, **b}.items()}
+    return merge(copy.deepcopy(DEFAULT), override)
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "config").glob("*.yaml")))
+def test_shipped_configs_are_valid(name):
+    override = yaml.safe_load((ROOT / "config" / name).read_text())
+    validate_config(merged(override))
+
+
+@pytest.mark.parametrize("override,needles", [
+    ({"arith": {"sed": 1}}, ["arith", "'sed' was unexpected", "allowed keys here", "seed"]),
+    ({"arith": {"seed": "zero"}}, ["arith.seed", "'zero' is not of type 'integer'"]),
+    ({"evaluation": {"sampling": {"top_p": 1.5}}}, ["evaluation.sampling.top_p", "1.5", "maximum of 1"]),
+    ({"backend": "tpu"}, ["backend", "'tpu'", "'hf', 'vllm'"]),
+    ({"section3": {"pass_rate": [0.6, 0.2]}}, ["section3.pass_rate", "exceeds"]),
+    ({"base_model": {"arch": {"num_heads": 3}}}, ["base_model.arch.num_heads", "does not divide"]),
+])
+def test_bad_values_are_named(override, needles):
+    with pytest.raises(ConfigError) as info:
+        validate_config(merged(override))
+    for needle in needles:
+        assert needle in str(info.value)

@@ -1,0 +1,99 @@
+"""The workflow as a user runs it: dry runs of the default config, the test config end to end."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile")]
+
+
+def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*SNAKEMAKE, "-d", str(workdir), *args], capture_output=True, text=True)
+
+
+def test_default_config_dry_run_lists_every_stage(tmp_path):
+    run = snakemake(tmp_path, "-n", "--cores", "2")
+    assert run.returncode == 0, run.stderr
+    for rule in ("world", "base_model", "evaluate_base", "base_summary", "select_problems", "contexts",
+                 "teacher_traces", "richness_table"):
+        assert f"rule {rule}:" in run.stdout
+    # two splits x two decodings, and one trace job per richness level
+    assert run.stdout.count("rule evaluate_base:") == 4
+    assert run.stdout.count("rule teacher_traces:") == 4
+
+
+def test_bad_config_stops_before_any_job(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("arith:\n  seed: -1\nsection3:\n  samplez: 3\n")
+    run = snakemake(tmp_path, "-n", "--cores", "1", "--configfile", str(bad))
+    assert run.returncode != 0
+    out = run.stdout + run.stderr
+    assert "arith.seed" in out and "minimum" in out
+    assert "'samplez' was unexpected" in out
+    assert "rule world:" not in out
+
+
+@pytest.fixture(scope="module")
+def test_run(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("run")
+    run = snakemake(workdir, "--cores", "2", "--configfile", str(ROOT / "config" / "test.yaml"))
+    logs = "\n".join(f"--- {p}\n{p.read_text()[-3000:]}" for p in sorted(workdir.glob("logs/**/*.log")))
+    assert run.returncode == 0, run.stderr[-5000:] + logs
+    return workdir
+
+
+def test_end_to_end_writes_the_promised_files(test_run):
+    summary = json.loads((test_run / "results/summary/base_model.json").read_text())
+    assert set(summary) == {"in_domain", "ood"}
+    for split in summary.values():
+        for key in ("accuracy", "accuracy_epistemic_banned", "pass_at_k", "mean_length", "mean_epistemic"):
+            assert isinstance(split[key], float)
+        assert 0 <= split["accuracy"] <= split["pass_at_k"] <= 1
+
+    table = pd.read_csv(test_run / "results/summary/richness.csv")
+    assert list(table["richness"]) == ["none", "s_nothink", "regen", "s"]
+    for column in ("score", "mean_length", "mean_epistemic", "mean_epistemic_word_boundary"):
+        assert table[column].notna().all()
+    # the word-boundary rule never counts more than the substring rule
+    assert (table["mean_epistemic_word_boundary"] <= table["mean_epistemic"]).all()
+
+    for figure in ("base_model.png", "richness.png"):
+        assert (test_run / "results/figures" / figure).read_bytes()[:4] == b"\x89PNG"
+    assert (test_run / "results/base_model/model.safetensors").exists()
+    assert (test_run / "results/base_model/tokenizer.json").exists()
+
+
+def test_contexts_reveal_more_at_each_level(test_run):
+    def rows(level):
+        lines = (test_run / f"results/section3/contexts/{level}.jsonl").read_text().splitlines()
+        return [json.loads(line) for line in lines]
+
+    none, nothink, s = rows("none"), rows("s_nothink"), rows("s")
+    assert all(r["context"] is None for r in none)
+    for a, b in zip(nothink, s):
+        assert a["problem_id"] == b["problem_id"]
+        assert "<think>" not in a["context"] and a["context"] in b["context"]
+        assert b["prompt"].endswith("Correctly solve the original question.")
+
+
+def test_a_finished_run_is_up_to_date(test_run):
+    run = snakemake(test_run, "-n", "--cores", "2", "--configfile", str(ROOT / "config" / "test.yaml"))
+    assert run.returncode == 0
+    assert "Nothing to be done" in run.stdout + run.stderr
+
+
+def test_changing_one_setting_reruns_only_its_dependents(test_run):
+    changed = test_run / "changed.yaml"
+    changed.write_text((ROOT / "config" / "test.yaml").read_text() + "\n" +
+                       "evaluation:\n  batch_size: 64\n  sampling: {n: 3, temperature: 1.0, top_p: 1.0, "
+                       "max_new_tokens: 48, seed: 0}\n")
+    run = snakemake(test_run, "-n", "--cores", "2", "--configfile", str(ROOT / "config" / "test.yaml"),
+                    str(changed))
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.count("rule evaluate_base:") == 4
+    for rule in ("world", "base_model", "select_problems", "contexts", "teacher_traces"):
+        assert f"rule {rule}:" not in run.stdout

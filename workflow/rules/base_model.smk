@@ -1,0 +1,13 @@
+rule base_model:
+    """Tokenizer and tiny decoder pretrained from scratch; a normal Hugging Face checkpoint."""
+    input:
+        corpus=rules.world.output.corpus,
+    output:
+        model=directory(BASE_MODEL),
+    params:
+        cmd=stage("base_model", lambda w: config["base_model"]),
+    threads: workflow.cores
+    log:
+        "logs/base_model.log",
+    shell:
+        "OMP_NUM_THREADS={threads} {params.cmd} > {log} 2>&1"

@@ -1,0 +1,39 @@
+def eval_settings(wildcards):
+    return {"world": config["world"], "backend": config["backend"], **config["evaluation"],
+            "ban_epistemic": wildcards.decoding == "banned"}
+
+
+rule evaluate_base:
+    """Base model on held-out in-domain and OOD problems, with normal decoding and with the ten
+    epistemic words banned."""
+    input:
+        model=BASE_MODEL,
+        prompts=f"{RESULTS}/world/{{split}}.jsonl",
+    output:
+        samples=f"{RESULTS}/eval/base/{{split}}/{{decoding}}.samples.jsonl",
+        metrics=f"{RESULTS}/eval/base/{{split}}/{{decoding}}.json",
+    wildcard_constraints:
+        split="|".join(EVAL_SPLITS),
+        decoding="normal|banned",
+    params:
+        cmd=stage("sample", eval_settings),
+    threads: 1
+    log:
+        "logs/evaluate_base/{split}_{decoding}.log",
+    shell:
+        "OMP_NUM_THREADS={threads} {params.cmd} > {log} 2>&1"
+
+
+rule base_summary:
+    input:
+        **{f"{s}_{d}": f"{RESULTS}/eval/base/{s}/{d}.json" for s in EVAL_SPLITS for d in ("normal", "banned")},
+    output:
+        summary=f"{RESULTS}/summary/base_model.json",
+        figure=report(f"{RESULTS}/figures/base_model.png", caption="../report/base_model.rst",
+                      category="Base model"),
+    params:
+        cmd=stage("base_summary", lambda w: {"splits": list(EVAL_SPLITS)}),
+    log:
+        "logs/base_summary.log",
+    shell:
+        "{params.cmd} > {log} 2>&1"

@@ -1,0 +1,84 @@
+from selfdistill.templates import RICHNESS
+
+
+def section3_settings(*keys):
+    def settings(wildcards):
+        s3 = config["section3"]
+        return {"world": config["world"], "backend": config["backend"], **{k: s3[k] for k in keys}}
+
+    return settings
+
+
+rule select_problems:
+    """Training problems the base model solves at a middling rate, each with a correct sample s."""
+    input:
+        model=BASE_MODEL,
+        problems=rules.world.output.train,
+    output:
+        selected=f"{RESULTS}/section3/problems.jsonl",
+    params:
+        cmd=stage("select_problems", section3_settings(
+            "candidates", "samples", "pass_rate", "max_problems", "seed", "batch_size", "sampling")),
+    threads: workflow.cores
+    log:
+        "logs/section3/select_problems.log",
+    shell:
+        "OMP_NUM_THREADS={threads} {params.cmd} > {log} 2>&1"
+
+
+rule contexts:
+    """The teacher's prompt at each richness level; regen is sampled from the model under c = s."""
+    input:
+        model=BASE_MODEL,
+        selected=rules.select_problems.output.selected,
+    output:
+        **{level: f"{RESULTS}/section3/contexts/{level}.jsonl" for level in RICHNESS},
+    params:
+        cmd=stage("contexts", section3_settings("regen_tries", "seed", "batch_size", "sampling")),
+    threads: workflow.cores
+    log:
+        "logs/section3/contexts.log",
+    shell:
+        "OMP_NUM_THREADS={threads} {params.cmd} > {log} 2>&1"
+
+
+def trace_settings(wildcards):
+    s3 = config["section3"]
+    sampling = {**s3["sampling"], "n": s3["traces_per_problem"], "seed": s3["seed"]}
+    return {"world": config["world"], "backend": config["backend"], "batch_size": s3["batch_size"],
+            "sampling": sampling}
+
+
+rule teacher_traces:
+    """Teacher samples at one richness level, graded and counted."""
+    input:
+        model=BASE_MODEL,
+        prompts=f"{RESULTS}/section3/contexts/{{richness}}.jsonl",
+    output:
+        samples=f"{RESULTS}/section3/traces/{{richness}}.samples.jsonl",
+        metrics=f"{RESULTS}/section3/traces/{{richness}}.json",
+    wildcard_constraints:
+        richness="|".join(RICHNESS),
+    params:
+        cmd=stage("sample", trace_settings),
+    threads: 1
+    log:
+        "logs/section3/traces_{richness}.log",
+    shell:
+        "OMP_NUM_THREADS={threads} {params.cmd} > {log} 2>&1"
+
+
+rule richness_table:
+    """The Table 1 analog: score, length and epistemic count per richness level."""
+    input:
+        **{level: f"{RESULTS}/section3/traces/{level}.json" for level in RICHNESS},
+    output:
+        table=f"{RESULTS}/summary/richness.csv",
+        figure=report(f"{RESULTS}/figures/richness.png", caption="../report/richness.rst",
+                      category="Section 3"),
+    params:
+        cmd=stage("richness_table"),
+    log:
+        "logs/section3/richness_table.log",
+    shell:
+        "{params.cmd} > {log} 2>&1"

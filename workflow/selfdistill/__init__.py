@@ -1,0 +1,1 @@
+"""Library code of the self-distillation pipeline: worlds, models, generation, metrics, stages."""

@@ -1,0 +1,253 @@
+"""The arithmetic world: chains of integer operations and expert reasoning traces.
+
+A problem is "Start with 47. Add 18. Multiply by 3. ..."; its answer is an integer. An expert
+trace writes one line per operation. At a *hard* step (a carry, a borrow or any multiplication)
+the expert's first result is sometimes wrong, and a verbalized doubt ("Wait, let me check")
+starts a column-by-column verification that either confirms the result or corrects it. Doubts
+also come on correct hard steps, so a doubt word is a useful but imperfect error flag. Errors
+that no doubt catches propagate to a wrong final answer.
+
+Everything here is deterministic given a `random.Random`; sizes and rates come from config
+(`ArithConfig`, filled from the `world.arith` section).
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+OPS = ("add", "sub", "mul")
+
+
+@dataclass(frozen=True)
+class Difficulty:
+    """The distribution one split draws problems from."""
+
+    min_ops: int          # operations per chain, inclusive range
+    max_ops: int
+    start_max: int        # starting value drawn from [2, start_max]
+    operand_max: int      # add/subtract operand drawn from [2, operand_max]
+    mul_max: int          # multiplier drawn from [2, mul_max]
+    value_max: int        # every intermediate value stays in [0, value_max]
+
+
+@dataclass(frozen=True)
+class ExpertStyle:
+    """How the expert that writes pretraining traces errs and doubts."""
+
+    error_rate: float = 0.3          # P(first result of a hard step is wrong)
+    doubt_on_error: float = 0.9      # P(doubt | wrong first result)
+    doubt_on_correct: float = 0.3    # P(doubt | right first result at a hard step)
+    guided_doubt_scale: float = 0.7  # doubt rates are scaled by this when the answer is known
+
+
+@dataclass(frozen=True)
+class Problem:
+    problem_id: str
+    start: int
+    steps: tuple[tuple[str, int], ...]   # (op, operand)
+
+    @property
+    def text(self) -> str:
+        # numbered steps: the trace cites each number, so finding the next step is a look-up
+        return " ".join([f"Start with {self.start}."] +
+                        [f"({i}) {instruction(o, x)}." for i, (o, x) in enumerate(self.steps, 1)])
+
+    @property
+    def answer(self) -> int:
+        value = self.start
+        for op, x in self.steps:
+            value = apply(op, value, x)
+        return value
+
+
+def instruction(op: str, x: int) -> str:
+    return {"add": "Add {}", "sub": "Subtract {}", "mul": "Multiply by {}"}[op].format(x)
+
+
+def apply(op: str, value: int, x: int) -> int:
+    return {"add": value + x, "sub": value - x, "mul": value * x}[op]
+
+
+def _digits(n: int) -> list[int]:
+    return [int(c) for c in reversed(str(n))]
+
+
+def columns(op: str, a: int, b: int) -> list[str]:
+    """The column-by-column working (least significant digit first) that verifies `a op b`."""
+    if op == "mul":
+        lines, carry = [], 0
+        for d in _digits(a):
+            p = d * b + carry
+            lines.append(f"{d} * {b} + {carry} = {p}" if carry else f"{d} * {b} = {p}")
+            carry = p // 10
+        return lines
+    xs, ys = _digits(a), _digits(b)
+    ys += [0] * (len(xs) - len(ys))
+    xs += [0] * (len(ys) - len(xs))
+    lines, carry = [], 0
+    for x, y in zip(xs, ys):
+        if op == "add":
+            s = x + y + carry
+            lines.append(f"{x} + {y} + {carry} = {s}" if carry else f"{x} + {y} = {s}")
+            carry = s // 10
+        else:
+            x -= carry
+            carry = int(x < y)
+            lines.append(f"{x + 10 * carry} - {y} = {x + 10 * carry - y}")
+    return lines
+
+
+def is_hard(op: str, a: int, b: int) -> bool:
+    if op == "mul":
+        return True
+    if op == "add":
+        return any(s >= 10 for s in _carries(a, b))
+    return any(x < y for x, y in zip(_digits(a), _digits(b) + [0] * 9))
+
+
+def _carries(a: int, b: int) -> list[int]:
+    xs, ys = _digits(a), _digits(b)
+    n = max(len(xs), len(ys))
+    xs, ys = xs + [0] * (n - len(xs)), ys + [0] * (n - len(ys))
+    sums, carry = [], 0
+    for x, y in zip(xs, ys):
+        sums.append(x + y + carry)
+        carry = sums[-1] // 10
+    return sums
+
+
+def sample_problem(rng: random.Random, diff: Difficulty) -> Problem:
+    """Draws a chain whose intermediate values all stay in [0, value_max]."""
+    value = rng.randint(2, diff.start_max)
+    start, steps = value, []
+    for _ in range(rng.randint(diff.min_ops, diff.max_ops)):
+        choices = [("add", rng.randint(2, diff.operand_max)),
+                   ("sub", rng.randint(2, diff.operand_max)),
+                   ("mul", rng.randint(2, diff.mul_max))]
+        legal = [(o, x) for o, x in choices if 0 <= apply(o, value, x) <= diff.value_max]
+        op, x = rng.choice(legal or [("add", 0)])
+        if not legal:  # value near the top of the range: subtract it back down instead
+            op, x = "sub", rng.randint(1, value)
+        steps.append((op, x))
+        value = apply(op, value, x)
+    pid = f"{start}:" + ",".join(f"{o}{x}" for o, x in steps)
+    return Problem(pid, start, tuple(steps))
+
+
+def sample_split(rng: random.Random, diff: Difficulty, size: int, exclude: set[str]) -> list[Problem]:
+    """`size` distinct problems none of which is in `exclude` (which is updated)."""
+    out = []
+    for _ in range(size * 50):
+        p = sample_problem(rng, diff)
+        if p.problem_id not in exclude:
+            exclude.add(p.problem_id)
+            out.append(p)
+            if len(out) == size:
+                return out
+    raise ValueError(f"could draw only {len(out)} distinct problems of {size} requested from {diff}; "
+                     "widen the difficulty ranges or ask for fewer problems")
+
+
+SYMBOL = {"add": "+", "sub": "-", "mul": "*"}
+DOUBTS = (
+    "Wait, let me check:",
+    "Hmm, let me check:",
+    "Wait, that might be wrong. Let me check:",
+    "Hmm, maybe I slipped. Let me check:",
+    "Actually, let me check:",
+    "Perhaps I should check:",
+    "That seems off. Let me check:",
+    "Hmm, that is likely wrong. Let me check:",
+    "Alternatively, let me check it by columns:",
+)
+
+
+def _slip(rng: random.Random, value: int) -> int:
+    """A plausible wrong result: off by one or two in the units or by one in the tens."""
+    for _ in range(10):
+        wrong = value + rng.choice((-10, 10, -1, 1, -2, 2))
+        if wrong >= 0 and wrong != value:
+            return wrong
+    return value + 1
+
+
+def expert_trace(problem: Problem, rng: random.Random, style: ExpertStyle, guided: bool = False) -> str:
+    """A reasoning trace with slips and doubts; each line restates the instruction it carries out.
+    `guided`: the expert knows the answer, so it doubts less (rates scaled by `guided_doubt_scale`)."""
+    scale = style.guided_doubt_scale if guided else 1.0
+    value, lines = problem.start, [f"Start with {problem.start}."]
+    for i, (op, x) in enumerate(problem.steps, 1):
+        right = apply(op, value, x)
+        line = f"({i}) {instruction(op, x)}: {value} {SYMBOL[op]} {x} = "
+        # an uncaught slip can push the running value below zero; no column check exists there
+        if value >= 0 and right >= 0 and is_hard(op, value, x):
+            wrong = rng.random() < style.error_rate
+            first = _slip(rng, right) if wrong else right
+            doubt = rng.random() < scale * (style.doubt_on_error if wrong else style.doubt_on_correct)
+            line += f"{first}."
+            if doubt:
+                # the running value is always the last number of a line, even after a correction
+                verdict = "Yes, it is" if first == right else f"Not {first}, it is"
+                line += f" {rng.choice(DOUBTS)} {', '.join(columns(op, value, x))}. {verdict} {right}."
+            else:
+                right = first
+        else:
+            line += f"{right}."
+        lines.append(line)
+        value = right
+    return "<think>\n" + "\n".join(lines) + "\n</think>\n" + answer_line(value)
+
+
+def confident_trace(problem: Problem) -> str:
+    """The trace of a solver that already holds a correct solution: every step right, no doubt."""
+    value, lines = problem.start, [f"Start with {problem.start}."]
+    for i, (op, x) in enumerate(problem.steps, 1):
+        right = apply(op, value, x)
+        lines.append(f"({i}) {instruction(op, x)}: {value} {SYMBOL[op]} {x} = {right}.")
+        value = right
+    return "<think>\n" + "\n".join(lines) + "\n</think>\n" + answer_line(value)
+
+
+def answer_line(value: int) -> str:
+    return f"The answer is \\boxed{{{value}}}."
+
+
+def grade(answer: str | None, problem_answer: int | str) -> bool:
+    """The world's grader: the extracted answer is the integer answer, exactly."""
+    if answer is None:
+        return False
+    try:
+        return int(answer.strip().replace(",", "")) == int(problem_answer)
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class ArithConfig:
+    """The `world.arith` config section."""
+
+    seed: int
+    pretrain_size: int
+    train_size: int
+    heldout_size: int
+    ood_size: int
+    in_domain: Difficulty
+    ood: Difficulty
+    style: ExpertStyle = field(default_factory=ExpertStyle)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ArithConfig":
+        return cls(seed=d["seed"], pretrain_size=d["pretrain_size"], train_size=d["train_size"],
+                   heldout_size=d["heldout_size"], ood_size=d["ood_size"],
+                   in_domain=Difficulty(**d["in_domain"]), ood=Difficulty(**d["ood"]),
+                   style=ExpertStyle(**d["style"]))
+
+
+def make_splits(cfg: ArithConfig) -> dict[str, list[Problem]]:
+    """All splits, disjoint by problem: pretrain, train (the pool later stages draw from),
+    in_domain (held out, same distribution) and ood (longer chains, larger operands)."""
+    rng, seen = random.Random(cfg.seed), set()
+    splits = {name: sample_split(rng, cfg.in_domain, size, seen) for name, size in
+              (("train", cfg.train_size), ("in_domain", cfg.heldout_size), ("pretrain", cfg.pretrain_size))}
+    splits["ood"] = sample_split(rng, cfg.ood, cfg.ood_size, seen)
+    return splits

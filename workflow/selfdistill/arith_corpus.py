@@ -1,0 +1,48 @@
+"""The pretraining corpus of the arithmetic world: (prompt, completion) pairs.
+
+Most examples are unguided expert traces. A fraction carries a correct solution in a teacher
+template, standing for the in-context skill real LLMs bring to self-distillation:
+- full solution in context (c = s): the target is a confident trace, no doubts;
+- answer only in context (c = s_nothink): the target is an expert trace of a solver that knows
+  the answer, so it doubts a little less and always ends right.
+"""
+from __future__ import annotations
+
+import random
+
+from .arith import ExpertStyle, Problem, answer_line, confident_trace, expert_trace, grade
+from .metrics import extract_answer
+from .templates import analysis_teacher_prompt, onpolicy_teacher_prompt, student_prompt
+
+MAX_TRIES = 20
+
+
+def correct_expert_trace(problem: Problem, rng: random.Random, style: ExpertStyle, guided: bool) -> str:
+    """An expert trace that ends with the right answer (every slip in it caught by a doubt)."""
+    for _ in range(MAX_TRIES):
+        trace = expert_trace(problem, rng, style, guided)
+        if grade(extract_answer(trace), problem.answer):
+            return trace
+    return confident_trace(problem)
+
+
+def teacher_prompt(rng: random.Random, prompt: str, solution: str) -> str:
+    """Both of the study's teacher templates occur, so either works at analysis and training time."""
+    template = rng.choice((analysis_teacher_prompt, onpolicy_teacher_prompt))
+    return template(prompt, solution)
+
+
+def pretrain_examples(problems: list[Problem], rng: random.Random, style: ExpertStyle,
+                      guided_full: float, guided_nothink: float) -> list[dict]:
+    out = []
+    for p in problems:
+        prompt, u = student_prompt(p.text), rng.random()
+        if u < guided_full:
+            solution = correct_expert_trace(p, rng, style, guided=False)
+            out.append({"prompt": teacher_prompt(rng, prompt, solution), "completion": confident_trace(p)})
+        elif u < guided_full + guided_nothink:
+            out.append({"prompt": teacher_prompt(rng, prompt, answer_line(p.answer)),
+                        "completion": correct_expert_trace(p, rng, style, guided=True)})
+        else:
+            out.append({"prompt": prompt, "completion": expert_trace(p, rng, style)})
+    return out

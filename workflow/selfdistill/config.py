@@ -1,0 +1,57 @@
+"""Config validation against the JSON schema, with errors that name the key and what is allowed."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from jsonschema import Draft202012Validator
+
+SCHEMA = Path(__file__).resolve().parents[1] / "schemas" / "config.schema.yaml"
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def _where(error) -> str:
+    return ".".join(str(p) for p in error.absolute_path) or "(top level)"
+
+
+def _explain(error) -> str:
+    key, schema = _where(error), error.schema
+    if error.validator == "additionalProperties":
+        allowed = ", ".join(sorted(schema.get("properties", {})))
+        return f"config key {key}: {error.message}; allowed keys here: {allowed}"
+    if error.validator == "enum":
+        return f"config key {key}: {error.instance!r} is not allowed; valid: {', '.join(map(repr, schema['enum']))}"
+    return f"config key {key}: {error.message}"
+
+
+def validate_config(config: dict, schema_path: Path = SCHEMA) -> None:
+    """Raises ConfigError listing every problem, or returns None for a valid config."""
+    schema = yaml.safe_load(schema_path.read_text())
+    errors = sorted(Draft202012Validator(schema).iter_errors(config), key=lambda e: list(e.absolute_path))
+    problems = [_explain(e) for e in errors]
+    problems += _cross_checks(config) if not errors else []
+    if problems:
+        raise ConfigError("invalid config:\n  " + "\n  ".join(problems))
+
+
+def _cross_checks(config: dict) -> list[str]:
+    """Constraints between keys that a JSON schema cannot state."""
+    out = []
+    for split in ("in_domain", "ood"):
+        d = config["arith"][split]
+        if d["min_ops"] > d["max_ops"]:
+            out.append(f"config key arith.{split}: min_ops={d['min_ops']} exceeds max_ops={d['max_ops']}")
+    low, high = config["section3"]["pass_rate"]
+    if low > high:
+        out.append(f"config key section3.pass_rate: low={low} exceeds high={high}")
+    arch = config["base_model"]["arch"]
+    if arch["hidden_size"] % arch["num_heads"]:
+        out.append(f"config key base_model.arch.num_heads: {arch['num_heads']} does not divide "
+                   f"hidden_size={arch['hidden_size']}")
+    mix = config["arith"]["guided_full"] + config["arith"]["guided_nothink"]
+    if mix > 1:
+        out.append(f"config keys arith.guided_full + arith.guided_nothink: {mix} exceeds 1")
+    return out

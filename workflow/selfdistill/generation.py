@@ -1,0 +1,168 @@
+"""Sampling completions from a causal LM behind one small interface.
+
+Callers depend only on `Generator`, `SamplingParams` and `Completion`, and get an
+implementation from `load_generator`, so a vLLM backend can join later without
+touching any caller. The Hugging Face backend below is the reference: slow, but it
+runs anywhere, CPU included.
+"""
+
+import sys
+from dataclasses import dataclass
+from typing import Protocol
+
+import torch
+from tqdm import tqdm
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+BACKENDS = ("hf", "vllm")
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+
+
+@dataclass(frozen=True)
+class SamplingParams:
+    n: int = 1  # completions per prompt
+    temperature: float = 1.0  # 0 means greedy
+    top_p: float = 1.0
+    max_new_tokens: int = 256
+    seed: int = 0
+    banned_words: tuple[str, ...] = ()  # see banned_token_sequences for what is banned
+
+    def __post_init__(self):
+        # fail here, with the bad value, rather than deep inside a backend's sampler
+        if self.n < 1:
+            raise ValueError(f"n={self.n}: need at least 1 completion per prompt")
+        if self.temperature < 0:
+            raise ValueError(f"temperature={self.temperature}: must be >= 0 (0 means greedy)")
+        if not 0 < self.top_p <= 1:
+            raise ValueError(f"top_p={self.top_p}: must be in (0, 1]")
+        if self.max_new_tokens < 1:
+            raise ValueError(f"max_new_tokens={self.max_new_tokens}: must be >= 1")
+
+
+@dataclass(frozen=True)
+class Completion:
+    text: str  # decoded; keeps "<think>"/"</think>" and other special tokens except pad/eos/bos
+    num_tokens: int  # generated tokens up to and including the first eos (as vLLM counts them)
+    finished: bool  # True if an eos ended it, False if it hit max_new_tokens
+
+
+class Generator(Protocol):
+    def generate(self, prompts: list[str], params: SamplingParams) -> list[list[Completion]]:
+        """For each fully rendered prompt (chat template applied), params.n completions, in order."""
+
+
+def render_chat(tokenizer, user_content: str, enable_thinking: bool | None = None) -> str:
+    """The prompt text for one user message, ending where the assistant starts to answer."""
+    # Qwen3-style templates read enable_thinking; other templates must not see it at all
+    kwargs = {} if enable_thinking is None else {"enable_thinking": enable_thinking}
+    messages = [{"role": "user", "content": user_content}]
+    return tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False, **kwargs)
+
+
+def banned_token_sequences(tokenizer, words) -> list[list[int]]:
+    """Token-id sequences spelling each word as a model would likely write it.
+
+    Covers lower, Capitalized and UPPER case, each with and without a leading space
+    (BPE vocabularies usually have separate tokens for " wait" and "wait"). Only these
+    tokenizations are banned: a model may still spell a word from other pieces.
+    """
+    sequences = []
+    for word in words:
+        for variant in (word.lower(), word.capitalize(), word.upper()):
+            for spaced in (variant, " " + variant):
+                ids = tokenizer.encode(spaced, add_special_tokens=False)
+                if ids and ids not in sequences:
+                    sequences.append(ids)
+    return sequences
+
+
+class HFGenerator:
+    """Batched sampling with transformers' model.generate.
+
+    Outputs are reproducible for the same prompts, params and batch_size; they change
+    with batch_size, because the random stream is reseeded per batch.
+    """
+
+    def __init__(self, model_dir: str, batch_size: int = 64, device: str | None = None,
+                 dtype: str = "auto", gguf_file: str | None = None):
+        if dtype != "auto" and dtype not in DTYPES:
+            raise ValueError(f"dtype={dtype!r}: valid are 'auto', {', '.join(map(repr, DTYPES))}")
+        if batch_size < 1:
+            raise ValueError(f"batch_size={batch_size}: must be >= 1")
+        self.batch_size = batch_size
+        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        if dtype == "auto":
+            # bfloat16 halves memory on GPUs; CPUs are slow or inexact in it
+            dtype = "bfloat16" if self.device.startswith("cuda") else "float32"
+
+        self.tokenizer = AutoTokenizer.from_pretrained(model_dir, gguf_file=gguf_file)
+        # decoder-only models continue from the last position, so pad on the left
+        self.tokenizer.padding_side = "left"
+        if self.tokenizer.pad_token is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self.model = AutoModelForCausalLM.from_pretrained(model_dir, gguf_file=gguf_file, dtype=DTYPES[dtype])
+        self.model.to(self.device).eval()
+
+        # chat models often end a turn with a token other than the tokenizer's eos
+        # (Qwen: <|im_end|> vs <|endoftext|>); stop on any of them
+        config_eos = self.model.generation_config.eos_token_id
+        config_eos = config_eos if isinstance(config_eos, list) else [config_eos]
+        self.eos_ids = sorted({self.tokenizer.eos_token_id, *config_eos} - {None})
+        # ids whose strings are dropped from the text; every other special token stays
+        self.hidden_ids = {*self.eos_ids, self.tokenizer.pad_token_id, self.tokenizer.bos_token_id}
+
+    @torch.inference_mode()
+    def generate(self, prompts: list[str], params: SamplingParams) -> list[list[Completion]]:
+        # prompts are fully rendered, so the chat template already placed any bos
+        prompt_ids = self.tokenizer(prompts, add_special_tokens=False)["input_ids"]
+        expanded = [ids for ids in prompt_ids for _ in range(params.n)]
+        # longest first: similar lengths share a batch, so little padding is computed
+        order = sorted(range(len(expanded)), key=lambda i: -len(expanded[i]))
+
+        kwargs = dict(max_new_tokens=params.max_new_tokens, use_cache=True,
+                      pad_token_id=self.tokenizer.pad_token_id, eos_token_id=self.eos_ids,
+                      bad_words_ids=banned_token_sequences(self.tokenizer, params.banned_words) or None)
+        if params.temperature > 0:
+            # top_k=0 turns off the top-k that HF would otherwise take from the checkpoint's
+            # generation_config or its own default of 50: SamplingParams has no top-k
+            kwargs.update(do_sample=True, temperature=params.temperature, top_p=params.top_p, top_k=0)
+        else:
+            kwargs.update(do_sample=False)
+
+        completions = [None] * len(expanded)
+        chunks = [order[i:i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+        bar = tqdm(chunks, desc="generate", unit="batch", file=sys.stderr)
+        done = 0
+        for chunk_index, chunk in enumerate(bar):
+            torch.manual_seed(params.seed + chunk_index)
+            batch = self.tokenizer.pad({"input_ids": [expanded[i] for i in chunk]}, return_tensors="pt")
+            batch = batch.to(self.device)
+            output = self.model.generate(**batch, **kwargs)
+            new_tokens = output[:, batch["input_ids"].shape[1]:].tolist()
+            for i, ids in zip(chunk, new_tokens):
+                completions[i] = self._completion(ids)
+            done += len(chunk)
+            bar.set_postfix(completions=f"{done}/{len(expanded)}")
+
+        n = params.n
+        return [completions[i * n:(i + 1) * n] for i in range(len(prompts))]
+
+    def _completion(self, ids: list[int]) -> Completion:
+        # everything after the first eos is padding from sequences that finished early
+        end = next((k for k, t in enumerate(ids) if t in self.eos_ids), None)
+        finished = end is not None
+        ids = ids[:end + 1] if finished else ids
+        # skip_special_tokens=True would also drop <think>/</think>, which callers parse
+        text = self.tokenizer.decode([t for t in ids if t not in self.hidden_ids], skip_special_tokens=False)
+        return Completion(text=text, num_tokens=len(ids), finished=finished)
+
+
+def load_generator(model_dir: str, backend: str = "hf", **kwargs) -> Generator:
+    """A Generator for model_dir; kwargs go to the backend's constructor."""
+    if backend == "hf":
+        return HFGenerator(model_dir, **kwargs)
+    if backend == "vllm":
+        # imported here so that CPU-only runs never need vllm installed
+        from selfdistill.generation_vllm import VLLMGenerator
+        return VLLMGenerator(model_dir, **kwargs)
+    raise ValueError(f"backend={backend!r}: valid are {', '.join(map(repr, BACKENDS))}")

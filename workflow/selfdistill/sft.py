@@ -1,0 +1,38 @@
+"""Supervised fine-tuning on (prompt, completion) chat pairs with TRL's SFTTrainer.
+
+Used both to pretrain the arithmetic world's base model from scratch and for off-policy
+self-distillation; the loss covers the completion only.
+"""
+from __future__ import annotations
+
+from datasets import Dataset
+from trl import SFTConfig, SFTTrainer
+
+
+def as_chat(example: dict) -> dict:
+    return {"prompt": [{"role": "user", "content": example["prompt"]}],
+            "completion": [{"role": "assistant", "content": example["completion"]}]}
+
+
+def run_sft(model, tokenizer, examples: list[dict], output_dir: str, *, learning_rate: float,
+            epochs: float, batch_size: int, warmup_ratio: float, max_length: int, seed: int,
+            weight_decay: float = 0.0, lr_scheduler: str = "cosine") -> None:
+    """Trains `model` in place; scratch checkpoints go to `output_dir`."""
+    data = Dataset.from_list([as_chat(e) for e in examples])
+    steps_per_epoch = -(-len(examples) // batch_size)
+    args = SFTConfig(
+        output_dir=output_dir, learning_rate=learning_rate, num_train_epochs=epochs,
+        per_device_train_batch_size=batch_size, warmup_steps=int(warmup_ratio * epochs * steps_per_epoch),
+        lr_scheduler_type=lr_scheduler, weight_decay=weight_decay, max_length=max_length, seed=seed,
+        completion_only_loss=True, train_sampling_strategy="group_by_length",
+        logging_steps=max(1, steps_per_epoch // 4), save_strategy="no", report_to="none",
+        dataloader_pin_memory=False, use_cpu=not _cuda(),
+    )
+    trainer = SFTTrainer(model=model, args=args, train_dataset=data, processing_class=tokenizer)
+    trainer.train()
+
+
+def _cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()

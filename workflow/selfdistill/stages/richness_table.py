@@ -1,0 +1,19 @@
+"""Stage: the Table 1 analog (score, length, epistemic count per richness level) and its figure."""
+from pathlib import Path
+
+from selfdistill.analysis import plot_richness, richness_frame
+from selfdistill.io import read_json
+from selfdistill.stages.cli import parse
+from selfdistill.templates import RICHNESS
+
+
+def main(argv=None):
+    _, inp, out = parse(__doc__, argv)
+    df = richness_frame({level: read_json(getattr(inp, level)) for level in RICHNESS})
+    Path(out.table).parent.mkdir(parents=True, exist_ok=True)
+    df.to_csv(out.table, index=False, float_format="%.4g")
+    plot_richness(df, out.figure)
+
+
+if __name__ == "__main__":
+    main()
