@@ -9,7 +9,7 @@ from selfdistill.templates import student_prompt
 
 IN = arith.Difficulty(min_ops=2, max_ops=4, start_max=60, operand_max=30, mul_max=5, value_max=400)
 OOD = arith.Difficulty(min_ops=5, max_ops=7, start_max=99, operand_max=99, mul_max=5, value_max=999)
-CFG = arith.ArithConfig(seed=3, pretrain_size=300, train_size=200, heldout_size=50, ood_size=50,
+CFG = arith.ArithConfig(seed=3, pretrain_size=300, train_size=200, heldout_size=50, ood_size=50, pretrain=OOD,
                         in_domain=IN, ood=OOD)
 
 
@@ -40,14 +40,12 @@ def test_problem_text_reads_as_a_chain():
     assert p.answer == (47 + 38) * 3 - 12
 
 
-@pytest.mark.parametrize("op,a,b", [("add", 47, 38), ("add", 995, 7), ("sub", 82, 18), ("sub", 100, 1),
-                                    ("mul", 68, 3), ("mul", 999, 9)])
-def test_column_checks_compute_the_right_digits(op, a, b):
-    lines = arith.columns(op, a, b)
-    # the last column's result followed by every earlier column's last digit spells the answer
-    results = [int(line.split("= ")[1]) for line in lines]
-    digits = "".join(str(r % 10) for r in reversed(results[:-1]))
-    assert int(str(results[-1]) + digits) == arith.apply(op, a, b)
+@pytest.mark.parametrize("op,a,b", [("add", 18, 5), ("sub", 23, 4), ("mul", 7, 3), ("mul", 12, 2)])
+def test_recheck_recomputes_the_result(op, a, b):
+    text = arith.recheck(op, a, b)
+    # the last number of a recheck is the result, reached by steps of one fact each
+    assert int(text.replace(",", " ").split()[-1]) == arith.apply(op, a, b)
+    assert text.count(",") == (b - 2 if op == "mul" else b - 1)
 
 
 def test_confident_trace_is_right_and_has_no_doubt():

@@ -2,17 +2,9 @@
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pandas as pd
-import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
-SNAKEMAKE = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile")]
-
-
-def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([*SNAKEMAKE, "-d", str(workdir), *args], capture_output=True, text=True)
+from conftest import ROOT, snakemake
 
 
 def test_default_config_dry_run_lists_every_stage(tmp_path):
@@ -35,15 +27,6 @@ def test_bad_config_stops_before_any_job(tmp_path):
     assert "arith.seed" in out and "minimum" in out
     assert "'samplez' was unexpected" in out
     assert "rule world:" not in out
-
-
-@pytest.fixture(scope="module")
-def test_run(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("run")
-    run = snakemake(workdir, "--cores", "2", "--configfile", str(ROOT / "config" / "test.yaml"))
-    logs = "\n".join(f"--- {p}\n{p.read_text()[-3000:]}" for p in sorted(workdir.glob("logs/**/*.log")))
-    assert run.returncode == 0, run.stderr[-5000:] + logs
-    return workdir
 
 
 def test_end_to_end_writes_the_promised_files(test_run):
@@ -86,14 +69,12 @@ def test_a_finished_run_is_up_to_date(test_run):
     assert "Nothing to be done" in run.stdout + run.stderr
 
 
-def test_changing_one_setting_reruns_only_its_dependents(test_run):
-    changed = test_run / "changed.yaml"
-    changed.write_text((ROOT / "config" / "test.yaml").read_text() + "\n" +
-                       "evaluation:\n  batch_size: 64\n  sampling: {n: 3, temperature: 1.0, top_p: 1.0, "
-                       "max_new_tokens: 48, seed: 0}\n")
-    run = snakemake(test_run, "-n", "--cores", "2", "--configfile", str(ROOT / "config" / "test.yaml"),
-                    str(changed))
-    assert run.returncode == 0, run.stderr
-    assert run.stdout.count("rule evaluate_base:") == 4
-    for rule in ("world", "base_model", "select_problems", "contexts", "teacher_traces"):
-        assert f"rule {rule}:" not in run.stdout
+def test_every_artifact_has_a_clean_provenance_record(test_run):
+    record = json.loads((test_run / "results/summary/base_model.json.prov.json").read_text())
+    assert record["stage"] == "selfdistill.stages.base_summary"
+    assert set(record["inputs"]) == {"in_domain_normal", "in_domain_banned", "ood_normal", "ood_banned"}
+    cell = json.loads((test_run / "results/eval/base/ood/banned.json.prov.json").read_text())["cell"]
+    assert cell == {"split": "ood", "decoding": "banned"}
+    audit = subprocess.run([sys.executable, "-m", "selfdistill.audit", "--all", "results"], cwd=test_run,
+                           capture_output=True, text=True)
+    assert audit.returncode == 0, audit.stdout + audit.stderr

@@ -5,9 +5,11 @@ rule base_model:
     output:
         model=directory(BASE_MODEL),
     params:
-        cmd=stage("base_model", lambda w: config["base_model"]),
+        cmd=stage("base_model"),
+        code=stage_code("base_model"),
+        settings=settings(lambda w: config["base_model"]),
     threads: workflow.cores
     log:
         "logs/base_model.log",
     shell:
-        "OMP_NUM_THREADS={threads} {params.cmd} > {log} 2>&1"
+        "OMP_NUM_THREADS={threads} {params.cmd} --params {params.settings:q} > {log} 2>&1"

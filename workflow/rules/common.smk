@@ -1,7 +1,9 @@
-# Shared by every rule: config validation and the command line that runs a stage.
+# Shared by every rule: config validation, the command line that runs a stage, and what
+# Snakemake records about each job so that a change reruns exactly the jobs it affects.
 import json
 import shlex
 
+from selfdistill.codehash import code_hash
 from selfdistill.config import validate_config
 
 # stop before any job starts, naming every bad key
@@ -13,18 +15,32 @@ SPLITS = ("train", "in_domain", "ood")
 EVAL_SPLITS = ("in_domain", "ood")
 
 
-def stage(name, settings=lambda wildcards: {}):
+def stage(name):
     """Params callable giving `python -m selfdistill.stages.<name>` with the rule's named inputs
-    and outputs and its settings, so each job sees only its own slice of the config."""
+    and outputs. Snakemake does not record callables of input/output, so settings go apart."""
 
     def command(wildcards, input, output):
         def pairs(files):
             return " ".join(f"{k}={shlex.quote(str(v))}" for k, v in files.items())
 
         args = ["python -m selfdistill.stages." + name,
-                "--params", shlex.quote(json.dumps(settings(wildcards), sort_keys=True))]
+                "--cell", shlex.quote(json.dumps(dict(wildcards.items()), sort_keys=True))]
         if len(input):
             args += ["--in", pairs(input)]
         return " ".join(args + ["--out", pairs(output)])
 
     return command
+
+
+def settings(select=lambda wildcards: {}):
+    """Params callable giving the JSON settings of one job. Snakemake records this value, so a
+    change in it, and only in it, reruns the job (the `params` rerun trigger)."""
+    return lambda wildcards: json.dumps(select(wildcards), sort_keys=True)
+
+
+def stage_code(name):
+    """Hash of the code `python -m selfdistill.stages.<name>` runs (the module and the library
+    modules it imports). A plain-string param, so Snakemake records it and an edit to that code
+    reruns the stage; its own code trigger only sees the shell line. Kept out of `--params`, so
+    the provenance params stay the stage's settings alone."""
+    return code_hash(f"selfdistill.stages.{name}")

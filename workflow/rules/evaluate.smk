@@ -16,12 +16,14 @@ rule evaluate_base:
         split="|".join(EVAL_SPLITS),
         decoding="normal|banned",
     params:
-        cmd=stage("sample", eval_settings),
+        cmd=stage("sample"),
+        code=stage_code("sample"),
+        settings=settings(eval_settings),
     threads: 1
     log:
         "logs/evaluate_base/{split}_{decoding}.log",
     shell:
-        "OMP_NUM_THREADS={threads} {params.cmd} > {log} 2>&1"
+        "OMP_NUM_THREADS={threads} {params.cmd} --params {params.settings:q} > {log} 2>&1"
 
 
 rule base_summary:
@@ -32,8 +34,10 @@ rule base_summary:
         figure=report(f"{RESULTS}/figures/base_model.png", caption="../report/base_model.rst",
                       category="Base model"),
     params:
-        cmd=stage("base_summary", lambda w: {"splits": list(EVAL_SPLITS)}),
+        cmd=stage("base_summary"),
+        code=stage_code("base_summary"),
+        settings=settings(lambda w: {"splits": list(EVAL_SPLITS)}),
     log:
         "logs/base_summary.log",
     shell:
-        "{params.cmd} > {log} 2>&1"
+        "{params.cmd} --params {params.settings:q} > {log} 2>&1"

@@ -17,13 +17,15 @@ rule select_problems:
     output:
         selected=f"{RESULTS}/section3/problems.jsonl",
     params:
-        cmd=stage("select_problems", section3_settings(
+        cmd=stage("select_problems"),
+        code=stage_code("select_problems"),
+        settings=settings(section3_settings(
             "candidates", "samples", "pass_rate", "max_problems", "seed", "batch_size", "sampling")),
     threads: workflow.cores
     log:
         "logs/section3/select_problems.log",
     shell:
-        "OMP_NUM_THREADS={threads} {params.cmd} > {log} 2>&1"
+        "OMP_NUM_THREADS={threads} {params.cmd} --params {params.settings:q} > {log} 2>&1"
 
 
 rule contexts:
@@ -34,12 +36,14 @@ rule contexts:
     output:
         **{level: f"{RESULTS}/section3/contexts/{level}.jsonl" for level in RICHNESS},
     params:
-        cmd=stage("contexts", section3_settings("regen_tries", "seed", "batch_size", "sampling")),
+        cmd=stage("contexts"),
+        code=stage_code("contexts"),
+        settings=settings(section3_settings("regen_tries", "seed", "batch_size", "sampling")),
     threads: workflow.cores
     log:
         "logs/section3/contexts.log",
     shell:
-        "OMP_NUM_THREADS={threads} {params.cmd} > {log} 2>&1"
+        "OMP_NUM_THREADS={threads} {params.cmd} --params {params.settings:q} > {log} 2>&1"
 
 
 def trace_settings(wildcards):
@@ -60,12 +64,14 @@ rule teacher_traces:
     wildcard_constraints:
         richness="|".join(RICHNESS),
     params:
-        cmd=stage("sample", trace_settings),
+        cmd=stage("sample"),
+        code=stage_code("sample"),
+        settings=settings(trace_settings),
     threads: 1
     log:
         "logs/section3/traces_{richness}.log",
     shell:
-        "OMP_NUM_THREADS={threads} {params.cmd} > {log} 2>&1"
+        "OMP_NUM_THREADS={threads} {params.cmd} --params {params.settings:q} > {log} 2>&1"
 
 
 rule richness_table:
@@ -78,7 +84,9 @@ rule richness_table:
                       category="Section 3"),
     params:
         cmd=stage("richness_table"),
+        code=stage_code("richness_table"),
+        settings=settings(),
     log:
         "logs/section3/richness_table.log",
     shell:
-        "{params.cmd} > {log} 2>&1"
+        "{params.cmd} --params {params.settings:q} > {log} 2>&1"

@@ -6,8 +6,10 @@ rule world:
         ood=f"{RESULTS}/world/ood.jsonl",
         corpus=f"{RESULTS}/world/pretrain_corpus.jsonl",
     params:
-        cmd=stage("world", lambda w: config["arith"]),
+        cmd=stage("world"),
+        code=stage_code("world"),
+        settings=settings(lambda w: config["arith"]),
     log:
         "logs/world.log",
     shell:
-        "{params.cmd} > {log} 2>&1"
+        "{params.cmd} --params {params.settings:q} > {log} 2>&1"

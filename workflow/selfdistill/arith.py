@@ -1,11 +1,11 @@
 """The arithmetic world: chains of integer operations and expert reasoning traces.
 
-A problem is "Start with 47. Add 18. Multiply by 3. ..."; its answer is an integer. An expert
-trace writes one line per operation. At a *hard* step (a carry, a borrow or any multiplication)
-the expert's first result is sometimes wrong, and a verbalized doubt ("Wait, let me check")
-starts a column-by-column verification that either confirms the result or corrects it. Doubts
-also come on correct hard steps, so a doubt word is a useful but imperfect error flag. Errors
-that no doubt catches propagate to a wrong final answer.
+A problem is "Start with 7. (1) Add 5. (2) Multiply by 3. ..."; its answer is an integer. An
+expert trace writes one line per operation. At a *hard* step (a carry, a borrow or any
+multiplication) the expert's first result is sometimes wrong, and a verbalized doubt ("Wait, let
+me check") starts a slower, surer recomputation (counting, repeated addition) that either
+confirms the result or corrects it. Doubts also come on correct hard steps, so a doubt word is a
+useful but imperfect error flag. Errors that no doubt catches propagate to a wrong final answer.
 
 Everything here is deterministic given a `random.Random`; sizes and rates come from config
 (`ArithConfig`, filled from the `world.arith` section).
@@ -72,29 +72,17 @@ def _digits(n: int) -> list[int]:
     return [int(c) for c in reversed(str(n))]
 
 
-def columns(op: str, a: int, b: int) -> list[str]:
-    """The column-by-column working (least significant digit first) that verifies `a op b`."""
+def recheck(op: str, a: int, b: int) -> str:
+    """A slower but surer way to `a op b`: count one at a time for add/subtract, add repeatedly
+    to multiply. Each of its steps is a fact far easier than the direct result."""
     if op == "mul":
-        lines, carry = [], 0
-        for d in _digits(a):
-            p = d * b + carry
-            lines.append(f"{d} * {b} + {carry} = {p}" if carry else f"{d} * {b} = {p}")
-            carry = p // 10
-        return lines
-    xs, ys = _digits(a), _digits(b)
-    ys += [0] * (len(xs) - len(ys))
-    xs += [0] * (len(ys) - len(xs))
-    lines, carry = [], 0
-    for x, y in zip(xs, ys):
-        if op == "add":
-            s = x + y + carry
-            lines.append(f"{x} + {y} + {carry} = {s}" if carry else f"{x} + {y} = {s}")
-            carry = s // 10
-        else:
-            x -= carry
-            carry = int(x < y)
-            lines.append(f"{x + 10 * carry} - {y} = {x + 10 * carry - y}")
-    return lines
+        parts, total = [], a
+        for _ in range(b - 1):
+            parts.append(f"{total} + {a} = {total + a}")
+            total += a
+        return ", ".join(parts)
+    step = 1 if op == "add" else -1
+    return f"counting from {a}: " + ", ".join(str(a + step * k) for k in range(1, b + 1))
 
 
 def is_hard(op: str, a: int, b: int) -> bool:
@@ -149,26 +137,27 @@ def sample_split(rng: random.Random, diff: Difficulty, size: int, exclude: set[s
 
 
 SYMBOL = {"add": "+", "sub": "-", "mul": "*"}
+# Every doubt opens with "Wait" or "Hmm", as in reasoning models; together they hold all ten words.
 DOUBTS = (
     "Wait, let me check:",
-    "Hmm, let me check:",
     "Wait, that might be wrong. Let me check:",
-    "Hmm, maybe I slipped. Let me check:",
-    "Actually, let me check:",
-    "Perhaps I should check:",
-    "That seems off. Let me check:",
+    "Wait, maybe I slipped. Let me check:",
+    "Wait, actually, let me check:",
+    "Wait, alternatively, let me check:",
+    "Hmm, let me check:",
+    "Hmm, perhaps I slipped. Let me check:",
+    "Hmm, that seems off. Let me check:",
     "Hmm, that is likely wrong. Let me check:",
-    "Alternatively, let me check it by columns:",
 )
 
 
-def _slip(rng: random.Random, value: int) -> int:
-    """A plausible wrong result: off by one or two in the units or by one in the tens."""
-    for _ in range(10):
-        wrong = value + rng.choice((-10, 10, -1, 1, -2, 2))
-        if wrong >= 0 and wrong != value:
-            return wrong
-    return value + 1
+def slip(op: str, right: int) -> int:
+    """The expert's systematic slip at a hard step: a forgotten carry (add, multiply) or a
+    forgotten borrow (subtract). Being systematic, a model that imitates it learns one
+    specific wrong value, as real solvers repeat their typical mistakes."""
+    if op == "sub":
+        return right + 10
+    return right - 10 if right >= 10 else right + 1
 
 
 def expert_trace(problem: Problem, rng: random.Random, style: ExpertStyle, guided: bool = False) -> str:
@@ -182,13 +171,13 @@ def expert_trace(problem: Problem, rng: random.Random, style: ExpertStyle, guide
         # an uncaught slip can push the running value below zero; no column check exists there
         if value >= 0 and right >= 0 and is_hard(op, value, x):
             wrong = rng.random() < style.error_rate
-            first = _slip(rng, right) if wrong else right
+            first = slip(op, right) if wrong else right
             doubt = rng.random() < scale * (style.doubt_on_error if wrong else style.doubt_on_correct)
             line += f"{first}."
             if doubt:
                 # the running value is always the last number of a line, even after a correction
                 verdict = "Yes, it is" if first == right else f"Not {first}, it is"
-                line += f" {rng.choice(DOUBTS)} {', '.join(columns(op, value, x))}. {verdict} {right}."
+                line += f" {rng.choice(DOUBTS)} {recheck(op, value, x)}. {verdict} {right}."
             else:
                 right = first
         else:
@@ -231,6 +220,7 @@ class ArithConfig:
     train_size: int
     heldout_size: int
     ood_size: int
+    pretrain: Difficulty
     in_domain: Difficulty
     ood: Difficulty
     style: ExpertStyle = field(default_factory=ExpertStyle)
@@ -239,15 +229,17 @@ class ArithConfig:
     def from_dict(cls, d: dict) -> "ArithConfig":
         return cls(seed=d["seed"], pretrain_size=d["pretrain_size"], train_size=d["train_size"],
                    heldout_size=d["heldout_size"], ood_size=d["ood_size"],
-                   in_domain=Difficulty(**d["in_domain"]), ood=Difficulty(**d["ood"]),
+                   pretrain=Difficulty(**d["pretrain"]), in_domain=Difficulty(**d["in_domain"]),
+                   ood=Difficulty(**d["ood"]),
                    style=ExpertStyle(**d["style"]))
 
 
 def make_splits(cfg: ArithConfig) -> dict[str, list[Problem]]:
-    """All splits, disjoint by problem: pretrain, train (the pool later stages draw from),
-    in_domain (held out, same distribution) and ood (longer chains, larger operands)."""
+    """All splits, disjoint by problem: train (the pool later stages draw from), in_domain (held
+    out, same distribution), ood (longer chains) and pretrain. Like a real base model, the
+    pretrained one has seen problems of every length; training and in-domain evaluation then
+    cover only the short ones, so OOD means outside the training distribution."""
     rng, seen = random.Random(cfg.seed), set()
-    splits = {name: sample_split(rng, cfg.in_domain, size, seen) for name, size in
-              (("train", cfg.train_size), ("in_domain", cfg.heldout_size), ("pretrain", cfg.pretrain_size))}
-    splits["ood"] = sample_split(rng, cfg.ood, cfg.ood_size, seen)
-    return splits
+    return {name: sample_split(rng, diff, size, seen) for name, diff, size in
+            (("train", cfg.in_domain, cfg.train_size), ("in_domain", cfg.in_domain, cfg.heldout_size),
+             ("ood", cfg.ood, cfg.ood_size), ("pretrain", cfg.pretrain, cfg.pretrain_size))}

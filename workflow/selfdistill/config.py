@@ -40,7 +40,7 @@ def validate_config(config: dict, schema_path: Path = SCHEMA) -> None:
 def _cross_checks(config: dict) -> list[str]:
     """Constraints between keys that a JSON schema cannot state."""
     out = []
-    for split in ("in_domain", "ood"):
+    for split in ("pretrain", "in_domain", "ood"):
         d = config["arith"][split]
         if d["min_ops"] > d["max_ops"]:
             out.append(f"config key arith.{split}: min_ops={d['min_ops']} exceeds max_ops={d['max_ops']}")

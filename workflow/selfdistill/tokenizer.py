@@ -11,7 +11,7 @@ from transformers import PreTrainedTokenizerFast
 
 PAD, BOS, EOS = "<|pad|>", "<|im_start|>", "<|im_end|>"
 THINK_TAGS = ("<think>", "</think>")
-PIECES = r" ?[A-Za-z]+|\d+| ?[^\sA-Za-z\d]|\s"
+PIECES = r" ?[A-Za-z]+| ?\d+| ?[^\sA-Za-z\d]|\s"
 UNK = "[UNK]"
 
 # ChatML, as the Qwen family writes it; the generation prompt opens the assistant turn.

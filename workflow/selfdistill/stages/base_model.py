@@ -6,26 +6,26 @@ import tempfile
 from selfdistill.io import read_jsonl
 from selfdistill.model import init_model
 from selfdistill.sft import run_sft
-from selfdistill.stages.cli import parse, seed_everything
+from selfdistill.stages.cli import seed_everything, stage_run
 from selfdistill.tokenizer import build_tokenizer
 
 
 def main(argv=None):
-    params, inp, out = parse(__doc__, argv)
-    seed_everything(params["train"]["seed"])
-    corpus = read_jsonl(inp.corpus)
-    tokenizer = build_tokenizer([e["prompt"] + e["completion"] for e in corpus])
-    model = init_model(tokenizer, seed=params["train"]["seed"], **params["arch"])
-    logging.info("vocabulary %d, parameters %.2fM", len(tokenizer), model.num_parameters() / 1e6)
-    with tempfile.TemporaryDirectory() as scratch:
-        run_sft(model, tokenizer, corpus, scratch, **params["train"])
-    # save beside the target, then move, so a killed job never leaves a half-written model
-    tmp = out.model.rstrip("/") + ".tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(tmp)
-    tokenizer.save_pretrained(tmp)
-    shutil.rmtree(out.model, ignore_errors=True)
-    shutil.move(tmp, out.model)
+    with stage_run(__doc__, argv) as (params, inp, out):
+        seed_everything(params["train"]["seed"])
+        corpus = read_jsonl(inp.corpus)
+        tokenizer = build_tokenizer([e["prompt"] + e["completion"] for e in corpus])
+        model = init_model(tokenizer, seed=params["train"]["seed"], **params["arch"])
+        logging.info("vocabulary %d, parameters %.2fM", len(tokenizer), model.num_parameters() / 1e6)
+        with tempfile.TemporaryDirectory() as scratch:
+            run_sft(model, tokenizer, corpus, scratch, **params["train"])
+        # save beside the target, then move, so a killed job never leaves a half-written model
+        tmp = out.model.rstrip("/") + ".tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        shutil.rmtree(out.model, ignore_errors=True)
+        shutil.move(tmp, out.model)
 
 
 if __name__ == "__main__":

@@ -1,35 +1,52 @@
-"""The command line every stage shares: `--params JSON --in name=path ... --out name=path ...`."""
+"""The command line every stage shares, and the provenance record written when a stage succeeds.
+
+    python -m selfdistill.stages.<name> --params JSON --in name=path ... --out name=path ... [--cell JSON]
+"""
 from __future__ import annotations
 
 import argparse
 import json
 import logging
 import random
+import sys
+import time
+from contextlib import contextmanager
 from types import SimpleNamespace
 
 import numpy as np
 import torch
 
+from selfdistill.codehash import code_hash
+from selfdistill.provenance import write_records
 
-def _pairs(items: list[str], flag: str) -> SimpleNamespace:
+
+def _pairs(items: list[str], flag: str) -> dict[str, str]:
     out = {}
     for item in items:
         name, sep, path = item.partition("=")
         if not sep or not name or not path:
             raise SystemExit(f"{flag} expects name=path, got {item!r}")
         out[name] = path
-    return SimpleNamespace(**out)
+    return out
 
 
-def parse(description: str, argv: list[str] | None = None) -> tuple[dict, SimpleNamespace, SimpleNamespace]:
-    """Returns (params, inputs, outputs) and sets up logging."""
+@contextmanager
+def stage_run(description: str, argv: list[str] | None = None):
+    """Yields (params, inputs, outputs); once the body has written its outputs, records for each
+    one which code, settings, inputs, seed and packages made it (a `.prov.json` sidecar)."""
     ap = argparse.ArgumentParser(description=description)
     ap.add_argument("--params", default="{}", help="the stage's settings, one JSON object")
     ap.add_argument("--in", dest="inputs", nargs="*", default=[], metavar="NAME=PATH")
     ap.add_argument("--out", dest="outputs", nargs="*", default=[], metavar="NAME=PATH")
+    ap.add_argument("--cell", default="{}", help="the grid cell (rule wildcards), one JSON object")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    return json.loads(args.params), _pairs(args.inputs, "--in"), _pairs(args.outputs, "--out")
+    params, inputs, outputs = json.loads(args.params), _pairs(args.inputs, "--in"), _pairs(args.outputs, "--out")
+    started = time.time()
+    yield params, SimpleNamespace(**inputs), SimpleNamespace(**outputs)
+    main = sys.modules["__main__"].__spec__
+    write_records(stage=main.name if main else description, params=params, inputs=inputs, outputs=outputs,
+                  started=started, cell=json.loads(args.cell), stage_code=code_hash(main.name) if main else None)
 
 
 def seed_everything(seed: int) -> None:

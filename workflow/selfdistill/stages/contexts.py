@@ -3,23 +3,23 @@ from selfdistill.generation import SamplingParams, load_generator
 from selfdistill.io import read_jsonl, write_jsonl
 from selfdistill.sampling import sample_and_grade
 from selfdistill.section3 import contexts, first_correct
-from selfdistill.stages.cli import parse
+from selfdistill.stages.cli import stage_run
 from selfdistill.worlds import grader
 
 
 def main(argv=None):
-    params, inp, out = parse(__doc__, argv)
-    selected = read_jsonl(inp.selected)
-    by_level = contexts(selected, regen={p["problem_id"]: "" for p in selected})
-    # regen: the model's own response while it is shown the full solution s
-    gen = load_generator(inp.model, params["backend"], batch_size=params["batch_size"])
-    s = params["sampling"]
-    sampling = SamplingParams(n=params["regen_tries"], temperature=s["temperature"], top_p=s["top_p"],
-                              max_new_tokens=s["max_new_tokens"], seed=params["seed"])
-    rows = sample_and_grade(gen, by_level["s"], sampling, grader(params["world"]))
-    by_level = contexts(selected, regen=first_correct(rows))
-    for level, items in by_level.items():
-        write_jsonl(getattr(out, level), items)
+    with stage_run(__doc__, argv) as (params, inp, out):
+        selected = read_jsonl(inp.selected)
+        by_level = contexts(selected, regen={p["problem_id"]: "" for p in selected})
+        # regen: the model's own response while it is shown the full solution s
+        gen = load_generator(inp.model, params["backend"], batch_size=params["batch_size"])
+        s = params["sampling"]
+        sampling = SamplingParams(n=params["regen_tries"], temperature=s["temperature"], top_p=s["top_p"],
+                                  max_new_tokens=s["max_new_tokens"], seed=params["seed"])
+        rows = sample_and_grade(gen, by_level["s"], sampling, grader(params["world"]))
+        by_level = contexts(selected, regen=first_correct(rows))
+        for level, items in by_level.items():
+            write_jsonl(getattr(out, level), items)
 
 
 if __name__ == "__main__":

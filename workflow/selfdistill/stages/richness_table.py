@@ -3,16 +3,16 @@ from pathlib import Path
 
 from selfdistill.analysis import plot_richness, richness_frame
 from selfdistill.io import read_json
-from selfdistill.stages.cli import parse
+from selfdistill.stages.cli import stage_run
 from selfdistill.templates import RICHNESS
 
 
 def main(argv=None):
-    _, inp, out = parse(__doc__, argv)
-    df = richness_frame({level: read_json(getattr(inp, level)) for level in RICHNESS})
-    Path(out.table).parent.mkdir(parents=True, exist_ok=True)
-    df.to_csv(out.table, index=False, float_format="%.4g")
-    plot_richness(df, out.figure)
+    with stage_run(__doc__, argv) as (_, inp, out):
+        df = richness_frame({level: read_json(getattr(inp, level)) for level in RICHNESS})
+        Path(out.table).parent.mkdir(parents=True, exist_ok=True)
+        df.to_csv(out.table, index=False, float_format="%.4g")
+        plot_richness(df, out.figure)
 
 
 if __name__ == "__main__":

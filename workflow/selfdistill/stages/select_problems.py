@@ -6,28 +6,28 @@ from selfdistill.generation import SamplingParams, load_generator
 from selfdistill.io import read_jsonl, write_jsonl
 from selfdistill.sampling import sample_and_grade
 from selfdistill.section3 import select_problems
-from selfdistill.stages.cli import parse
+from selfdistill.stages.cli import stage_run
 from selfdistill.worlds import grader
 
 
 def main(argv=None):
-    params, inp, out = parse(__doc__, argv)
-    pool = read_jsonl(inp.problems)
-    candidates = random.Random(params["seed"]).sample(pool, min(params["candidates"], len(pool)))
-    gen = load_generator(inp.model, params["backend"], batch_size=params["batch_size"])
-    s = params["sampling"]
-    sampling = SamplingParams(n=params["samples"], temperature=s["temperature"], top_p=s["top_p"],
-                              max_new_tokens=s["max_new_tokens"], seed=params["seed"])
-    rows = sample_and_grade(gen, candidates, sampling, grader(params["world"]))
-    low, high = params["pass_rate"]
-    chosen = select_problems(candidates, rows, low, high, params["max_problems"])
-    logging.info("%d of %d candidates have a pass rate in [%s, %s]; keeping %d",
-                 sum(1 for _ in select_problems(candidates, rows, low, high, len(candidates))),
-                 len(candidates), low, high, len(chosen))
-    if not chosen:
-        raise SystemExit(f"no candidate has a pass rate in [{low}, {high}]; raise section3.candidates "
-                         "or widen section3.pass_rate")
-    write_jsonl(out.selected, chosen)
+    with stage_run(__doc__, argv) as (params, inp, out):
+        pool = read_jsonl(inp.problems)
+        candidates = random.Random(params["seed"]).sample(pool, min(params["candidates"], len(pool)))
+        gen = load_generator(inp.model, params["backend"], batch_size=params["batch_size"])
+        s = params["sampling"]
+        sampling = SamplingParams(n=params["samples"], temperature=s["temperature"], top_p=s["top_p"],
+                                  max_new_tokens=s["max_new_tokens"], seed=params["seed"])
+        rows = sample_and_grade(gen, candidates, sampling, grader(params["world"]))
+        low, high = params["pass_rate"]
+        chosen = select_problems(candidates, rows, low, high, params["max_problems"])
+        logging.info("%d of %d candidates have a pass rate in [%s, %s]; keeping %d",
+                     sum(1 for _ in select_problems(candidates, rows, low, high, len(candidates))),
+                     len(candidates), low, high, len(chosen))
+        if not chosen:
+            raise SystemExit(f"no candidate has a pass rate in [{low}, {high}]; raise section3.candidates "
+                             "or widen section3.pass_rate")
+        write_jsonl(out.selected, chosen)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,33 @@
+"""Shared by the workflow tests: how they call snakemake, and one finished run of the test
+config, made once per session because it takes a minute or two."""
+import re
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+TEST_CONFIG = ROOT / "config" / "test.yaml"
+
+
+def snakemake(workdir: Path, *args: str, snakefile: Path = ROOT / "Snakefile",
+              env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "snakemake", "-s", str(snakefile), "-d", str(workdir), *args],
+                          capture_output=True, text=True, env=env)
+
+
+def scheduled(run: subprocess.CompletedProcess) -> Counter:
+    """{rule: jobs} a dry run plans; empty when it has nothing to do."""
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    return Counter(re.findall(r"^rule (\w+):$", run.stdout, flags=re.M))
+
+
+@pytest.fixture(scope="session")
+def test_run(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("run")
+    run = snakemake(workdir, "--cores", "2", "--configfile", str(TEST_CONFIG))
+    logs = "\n".join(f"--- {p}\n{p.read_text()[-3000:]}" for p in sorted(workdir.glob("logs/**/*.log")))
+    assert run.returncode == 0, run.stderr[-5000:] + logs
+    return workdir

@@ -1,0 +1,74 @@
+"""What a change reruns, measured by dry runs against the session's finished test-config run.
+None of these tests edits the repository: code edits go to a copy, touches to a copy of the run."""
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, TEST_CONFIG, scheduled, snakemake
+
+# everything but world and base_model
+DOWNSTREAM_OF_THE_MODEL = {"evaluate_base": 4, "base_summary": 1, "select_problems": 1, "contexts": 1,
+                          "teacher_traces": 4, "richness_table": 1, "all": 1}
+
+
+def dry_run(workdir: Path, *args: str, **kwargs):
+    return scheduled(snakemake(workdir, "-n", "--cores", "2", "--configfile", str(TEST_CONFIG), *args, **kwargs))
+
+
+@pytest.mark.parametrize("change, expected", [
+    ("section3:\n  traces_per_problem: 3\n", {"teacher_traces": 4, "richness_table": 1, "all": 1}),
+    ("evaluation:\n  sampling: {n: 3}\n", {"evaluate_base": 4, "base_summary": 1, "all": 1}),
+])
+def test_a_changed_setting_reruns_only_the_cells_that_use_it(test_run, tmp_path, change, expected):
+    extra = tmp_path / "change.yaml"
+    extra.write_text(change)
+    assert dry_run(test_run, "--configfile", str(TEST_CONFIG), str(extra)) == expected
+
+
+@pytest.mark.parametrize("module, line, expected", [
+    (None, None, {}),  # a copy of the code hashes the same wherever it lies
+    ("stages/richness_table.py", "# a comment is a change too\n", {"richness_table": 1, "all": 1}),
+    # sampling.py is imported by the sample, select_problems and contexts stages
+    ("sampling.py", "# a comment\n", DOWNSTREAM_OF_THE_MODEL),
+])
+def test_a_code_change_reruns_only_the_stages_that_import_it(test_run, tmp_path, module, line, expected):
+    shutil.copy(ROOT / "Snakefile", tmp_path)
+    for folder in ("workflow", "config"):
+        shutil.copytree(ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    if module:
+        with open(tmp_path / "workflow/selfdistill" / module, "a") as f:
+            f.write(line)
+    # snakemake and the jobs both import the copied package, as they would in a checkout
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "workflow")}
+    assert dry_run(test_run, snakefile=tmp_path / "Snakefile", env=env) == expected
+
+
+@pytest.fixture
+def run_copy(test_run, tmp_path):
+    return Path(shutil.copytree(test_run, tmp_path / "run", symlinks=True))  # copy2 keeps the mtimes
+
+
+def touch(path: Path) -> None:
+    os.utime(path)  # now: newer than every output of the finished run
+
+
+def test_touching_a_small_input_reruns_nothing(run_copy):
+    # snakemake recorded the sha256 of each input up to --max-checksum-file-size (1 MB)
+    touch(run_copy / "results/world/train.jsonl")
+    assert dry_run(run_copy) == {}
+
+
+def test_touching_an_input_over_the_checksum_limit_reruns_its_consumers(run_copy):
+    touch(run_copy / "results/world/train.jsonl")
+    expected = {"select_problems": 1, "contexts": 1, "teacher_traces": 4, "richness_table": 1, "all": 1}
+    assert dry_run(run_copy, "--max-checksum-file-size", "1000") == expected
+
+
+def test_a_directory_output_is_dated_by_its_marker_only(run_copy):
+    model = run_copy / "results/base_model"
+    touch(model / "model.safetensors")
+    touch(model)
+    assert dry_run(run_copy) == {}
+    touch(model / ".snakemake_timestamp")
+    assert dry_run(run_copy) == DOWNSTREAM_OF_THE_MODEL

@@ -1,0 +1,151 @@
+"""Share pipeline results through DVC, and restore them so that Snakemake reruns nothing.
+
+    python -m selfdistill.share track [DVC ADD ARGS]     # dvc add each entry of results/, and logs/
+    python -m selfdistill.share push [DVC PUSH ARGS]     # the same as dvc push
+    python -m selfdistill.share pull [DVC PULL ARGS]     # the same as dvc pull
+    python -m selfdistill.share restore [SNAKEMAKE ARGS] # after a pull: verify, then date for Snakemake
+
+Run from the workflow root, where results/ is. Snakemake stays the only orchestrator: DVC only
+stores and moves bytes, one `results/<entry>.dvc` pointer per stage folder (plus `logs.dvc`).
+`track` and `restore` refuse to go on while any artifact differs from its provenance record.
+`restore` passes its arguments to snakemake (give the config the results were made with).
+"""
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+from itertools import takewhile
+from pathlib import Path
+
+from selfdistill.codehash import code_hash
+from selfdistill.provenance import RESULTS, SUFFIX, Node, check, read_record
+
+LOGS = "logs"
+NOT_TRACKED = (".gitignore", ".gitkeep")  # git's own files in results/
+SHELL = "Shell command: "  # how `snakemake -n -p` prints a job's command
+STAGE = "python -m selfdistill.stages."
+UP_TO_DATE = "Nothing to be done"
+
+
+def _tool(name: str, args: list[str], capture: bool = False) -> subprocess.CompletedProcess:
+    # the interpreter running this module, so dvc and snakemake come from the same environment
+    return subprocess.run([sys.executable, "-m", name, *args], text=True,
+                          stdout=subprocess.PIPE if capture else None,
+                          stderr=subprocess.STDOUT if capture else None)
+
+
+def _snakemake(args: list[str]) -> subprocess.CompletedProcess:
+    # rules size their threads by --cores; a later --cores among the user's arguments wins
+    return _tool("snakemake", ["--cores", "1", *args], capture=True)
+
+
+def _refuse(action: str, problems: list[str], advice: str) -> int:
+    print(f"refusing to {action}: {len(problems)} problem(s)", *(f"  {p}" for p in problems), advice,
+          sep="\n", file=sys.stderr)
+    return 1
+
+
+def _targets() -> list[str]:
+    results = Path(RESULTS)
+    entries = sorted(p.as_posix() for p in results.iterdir()
+                     if p.name not in NOT_TRACKED and p.suffix != ".dvc") if results.is_dir() else []
+    if not entries:
+        raise SystemExit(f"nothing to track: {RESULTS}/ holds no outputs here ({os.getcwd()}); "
+                         "run snakemake first, from the workflow root")
+    return entries + ([LOGS] if Path(LOGS).is_dir() else [])
+
+
+def _problems(plan: dict[str, dict | None]) -> list[str]:
+    """Provenance problems of each artifact in `plan` ({path: the settings the current config
+    gives it, or None to skip that comparison}): bytes, consumed inputs, settings, stage code."""
+    hashes: dict[str, str] = {}
+    found = []
+    for path, settings in plan.items():
+        node = Node(0, path, read_record(path), None)
+        found += check(node, None if settings is None else (lambda record, s=settings: s), hashes)
+        if node.record is not None and settings is not None:
+            found += _code_problems(path, node.record)
+    return found
+
+
+def _code_problems(path: str, record: dict) -> list[str]:
+    try:
+        now = code_hash(record["stage"])
+    except ValueError as err:
+        return [f"{path}: cannot tell which code made it: {err}"]
+    made = record["code"].get("stage_sha256")
+    if made == now:
+        return []
+    return [f"{path}: made by other code than this checkout's {record['stage']} "
+            f"(recorded {(made or 'no hash')[:12]}, now {now[:12]})"]
+
+
+def _plan(args: list[str]) -> dict[str, dict]:
+    """{output path: settings} for every stage job Snakemake would run with `args`, read from
+    the commands a forced dry run prints."""
+    run = _snakemake(["--forceall", "--dry-run", "--printshellcmds", *args])
+    if run.returncode:
+        raise SystemExit(f"snakemake could not plan the workflow with arguments {args}:\n{run.stdout[-4000:]}")
+    plan = {}
+    for line in run.stdout.splitlines():
+        if line.startswith(SHELL) and STAGE in line:
+            tokens = shlex.split(line[len(SHELL):])
+            settings = json.loads(tokens[tokens.index("--params") + 1])
+            outs = takewhile(lambda t: "=" in t and not t.startswith("-"), tokens[tokens.index("--out") + 1:])
+            plan.update({os.path.normpath(t.partition("=")[2]): settings for t in outs})
+    if not plan:
+        raise SystemExit(f"no '{SHELL}{STAGE}...' lines in the dry run with arguments {args}; "
+                         f"nothing to restore:\n{run.stdout[-4000:]}")
+    return plan
+
+
+def track(args: list[str]) -> int:
+    targets = _targets()
+    records = sorted(str(p)[:-len(SUFFIX)] for p in Path(RESULTS).rglob("*" + SUFFIX))
+    problems = _problems(dict.fromkeys(records))
+    if problems:
+        return _refuse("track", problems, "Rerun snakemake to remake them, or remove them, then track again.")
+    return _tool("dvc", ["add", *args, *targets]).returncode
+
+
+def restore(args: list[str]) -> int:
+    """Verify the pulled artifacts against their provenance and against what this checkout and
+    config would make, touch every job's outputs in DAG order (so Snakemake records its metadata
+    and dates follow the DAG), then check that a dry run has nothing to do."""
+    plan = _plan(args)
+    problems = _problems(plan)
+    if problems:
+        return _refuse("restore", problems, (
+            "Nothing was touched. A missing or changed file: `dvc pull` or `dvc checkout --force` "
+            "brings back the shared bytes. Other settings or code: pass the config the results "
+            "were made with, check out the commit in their .prov.json, or let snakemake remake them."))
+    touch = _snakemake(["--touch", "--forceall", *args])
+    dry = _snakemake(["--dry-run", *args]) if touch.returncode == 0 else touch
+    if dry.returncode or UP_TO_DATE not in dry.stdout:
+        print(dry.stdout[-4000:], "\nrestore did not finish: snakemake (above) failed or still plans jobs",
+              file=sys.stderr)
+        return 1
+    print(f"restored {len(plan)} artifact(s): each matches its provenance record and this config; "
+          f"snakemake: {UP_TO_DATE.lower()}")
+    return 0
+
+
+COMMANDS = {"track": track, "restore": restore,
+            "push": lambda args: _tool("dvc", ["push", *args]).returncode,
+            "pull": lambda args: _tool("dvc", ["pull", *args]).returncode}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] not in COMMANDS:
+        got = f"got {argv[0]!r}" if argv else "got none"
+        print(f"{__doc__}\nexpected a command, one of {', '.join(COMMANDS)}; {got}", file=sys.stderr)
+        return 2
+    return COMMANDS[argv[0]](argv[1:])
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
