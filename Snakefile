@@ -16,9 +16,11 @@ include: "workflow/rules/world.smk"
 include: "workflow/rules/base_model.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/section3.smk"
+include: "workflow/rules/grid.smk"
 
 
 rule all:
     input:
         rules.base_summary.output,
         rules.richness_table.output,
+        rules.grid_summary.output,

@@ -29,6 +29,11 @@ def test_shipped_configs_are_valid(name):
     ({"backend": "tpu"}, ["backend", "'tpu'", "'hf', 'vllm'"]),
     ({"section3": {"pass_rate": [0.6, 0.2]}}, ["section3.pass_rate", "exceeds"]),
     ({"base_model": {"arch": {"num_heads": 3}}}, ["base_model.arch.num_heads", "does not divide"]),
+    ({"grid": {"methods": ["sdpo"]}}, ["grid.methods.0", "'sdpo'", "'sdpo_s_nothink'"]),
+    ({"grid": {"coverage": ["32"]}}, ["grid.coverage.0", "'32'", "'1x64'"]),
+    ({"grid": {"train": {"grpo": {"batch_size": 12}}}}, ["grid.train.grpo.batch_size", "12", "num_generations=8"]),
+    ({"grid": {"train": {"grpo": {"distillation_topk": 5}}}}, ["grid.train.grpo", "'distillation_topk' was unexpected"]),
+    ({"grid": {"train": {"sdpo_s": {"teacher_model_kind": "frozen"}}}}, ["grid.train.sdpo_s.teacher_model_kind", "'ema'"]),
 ])
 def test_bad_values_are_named(override, needles):
     with pytest.raises(ConfigError) as info:

@@ -11,11 +11,16 @@ def test_default_config_dry_run_lists_every_stage(tmp_path):
     run = snakemake(tmp_path, "-n", "--cores", "2")
     assert run.returncode == 0, run.stderr
     for rule in ("world", "base_model", "evaluate_base", "base_summary", "select_problems", "contexts",
-                 "teacher_traces", "richness_table"):
+                 "teacher_traces", "richness_table", "coverage", "evaluate_base_seen", "offpolicy_unguided",
+                 "offpolicy_contexts", "offpolicy_guided", "train_sft", "train_onpolicy", "evaluate_checkpoint",
+                 "grid_summary"):
         assert f"rule {rule}:" in run.stdout
     # two splits x two decodings, and one trace job per richness level
     assert run.stdout.count("rule evaluate_base:") == 4
     assert run.stdout.count("rule teacher_traces:") == 4
+    # 6 methods x 6 coverage levels x 1 seed; on-policy cells keep a checkpoint every 10 of 100 steps
+    assert run.stdout.count("rule train_sft:") == 12 and run.stdout.count("rule train_onpolicy:") == 24
+    assert run.stdout.count("rule evaluate_checkpoint:") == 12 + 24 * 10
 
 
 def test_bad_config_stops_before_any_job(tmp_path):
@@ -78,3 +83,40 @@ def test_every_artifact_has_a_clean_provenance_record(test_run):
     audit = subprocess.run([sys.executable, "-m", "selfdistill.audit", "--all", "results"], cwd=test_run,
                            capture_output=True, text=True)
     assert audit.returncode == 0, audit.stdout + audit.stderr
+
+
+def test_the_grid_table_has_every_cell_checkpoint_and_split(test_run):
+    grid = pd.read_csv(test_run / "results/summary/grid.csv", dtype={"coverage": str})
+    for column in ("method", "richness", "coverage", "seed", "step", "split", "accuracy", "pass_at_k",
+                   "mean_length", "mean_epistemic", "epistemic_wait"):
+        assert column in grid.columns, column
+    assert set(grid["method"]) == {"sft_ug", "sft_sg", "sdpo_s", "sdpo_s_nothink", "grpo"}
+    assert set(grid["coverage"]) == {"8x8", "64"} and set(grid["split"]) == {"seen", "in_domain", "ood"}
+    richness = dict(zip(grid["method"], grid["richness"]))
+    assert richness == {"sft_ug": "none", "sft_sg": "s", "sdpo_s": "s", "sdpo_s_nothink": "s_nothink", "grpo": "none"}
+    steps = grid[grid["method"] == "sdpo_s"].groupby(["coverage", "split"])["step"].apply(list)
+    assert all(s == [0, 2, 4] for s in steps), steps  # base, the step-2 checkpoint, the final model
+    # step 0 is the base model, the same numbers in every cell
+    base = grid[(grid["step"] == 0) & (grid["split"] == "ood")]
+    assert base["accuracy"].nunique() == 1
+    assert grid[["accuracy", "mean_length", "mean_epistemic"]].notna().all().all()
+    assert grid["accuracy"].between(0, 1).all()
+    training = pd.read_csv(test_run / "results/summary/grid_training.csv", dtype={"coverage": str})
+    assert set(training["method"]) == {"sdpo_s", "sdpo_s_nothink", "grpo"}  # SFT logs no rollouts
+    assert sorted(set(training["step"])) == [1, 2, 3, 4]
+    assert training["reward"].between(0, 1).all() and training["completion_length"].notna().all()
+    assert training.loc[training["method"] == "grpo", "reprompt_fraction"].isna().all()
+    for figure in ("grid_curves.png", "grid_coverage.png", "grid_words.png"):
+        assert (test_run / "results/figures" / figure).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_grid_cells_keep_their_checkpoints_and_no_scratch(test_run):
+    cell = test_run / "results/grid/sdpo_s_nothink/64/seed0"
+    manifest = json.loads((cell / "manifest.json").read_text())
+    assert manifest["final_step"] == 4 and list(manifest["steps"]) == ["step2"]
+    assert (cell / "checkpoints/step2/model.safetensors").exists()
+    assert (cell / "eval/step2/ood.samples.jsonl").exists() and (cell / "eval/final/seen.json").exists()
+    record = json.loads((cell / "model.prov.json").read_text())
+    assert record["cell"] == {"method": "sdpo_s_nothink", "coverage": "64", "seed": "0"}
+    assert record["params"]["train"]["distillation_topk"] == 20
+    assert not any((test_run / "results/grid/.scratch").rglob("checkpoint-*"))

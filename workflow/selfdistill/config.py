@@ -54,4 +54,16 @@ def _cross_checks(config: dict) -> list[str]:
     mix = config["arith"]["guided_full"] + config["arith"]["guided_nothink"]
     if mix > 1:
         out.append(f"config keys arith.guided_full + arith.guided_nothink: {mix} exceeds 1")
+    return out + _grid_checks(config["grid"])
+
+
+def _grid_checks(grid: dict) -> list[str]:
+    out = []
+    for method in grid["methods"]:
+        t = grid["train"].get(method)
+        if t is None:
+            out.append(f"config key grid.train.{method}: missing; every method in grid.methods needs its settings")
+        elif "num_generations" in t and t["batch_size"] % t["num_generations"]:
+            out.append(f"config key grid.train.{method}.batch_size: {t['batch_size']} is not a multiple of "
+                       f"num_generations={t['num_generations']}")
     return out

@@ -1,7 +1,9 @@
 """Stage: sample k completions per prompt from a model, grade them, and summarize.
 
 Used for every evaluation (base model, distilled checkpoints) and for the Section 3 teacher
-traces, whose prompts carry the richness context.
+traces, whose prompts carry the richness context. Inputs `prompts<X>` pair with outputs
+`samples<X>` and `metrics<X>` for any suffix X, so one job evaluates a checkpoint on several
+splits while loading the model once.
 """
 from selfdistill.generation import SamplingParams, load_generator
 from selfdistill.io import read_jsonl, write_json, write_jsonl
@@ -13,15 +15,21 @@ from selfdistill.worlds import grader
 
 def main(argv=None):
     with stage_run(__doc__, argv) as (params, inp, out):
-        items = read_jsonl(inp.prompts)
         gen = load_generator(inp.model, params["backend"], batch_size=params["batch_size"])
         s = params["sampling"]
         sampling = SamplingParams(n=s["n"], temperature=s["temperature"], top_p=s["top_p"],
                                   max_new_tokens=s["max_new_tokens"], seed=s["seed"],
                                   banned_words=EPISTEMIC_WORDS if params.get("ban_epistemic") else ())
-        rows = sample_and_grade(gen, items, sampling, grader(params["world"]), params.get("enable_thinking"))
-        write_jsonl(out.samples, rows)
-        write_json(out.metrics, summarize(rows))
+        for name, path in vars(inp).items():
+            if not name.startswith("prompts"):
+                continue
+            suffix = name[len("prompts"):]
+            items = read_jsonl(path)
+            # no prompts happens: D_sg's teacher prompts need a correct unguided sample
+            rows = sample_and_grade(gen, items, sampling, grader(params["world"]),
+                                    params.get("enable_thinking")) if items else []
+            write_jsonl(getattr(out, "samples" + suffix), rows)
+            write_json(getattr(out, "metrics" + suffix), summarize(rows) if rows else {"num_samples": 0})
 
 
 if __name__ == "__main__":

@@ -1,0 +1,81 @@
+"""The grid's library pieces: coverage nesting, off-policy datasets, the SDPO teacher template."""
+import pytest
+
+from selfdistill.coverage import LEVELS, coverage_set, distinct_problems
+from selfdistill.checkpoints import step_labels
+from selfdistill.grid_summary import step_of
+from selfdistill.offpolicy import equal_datasets, guided_prompts
+from selfdistill.onpolicy import REPROMPT_TEMPLATE, SOLUTION_TEMPLATE, binary_reward
+from selfdistill.templates import onpolicy_teacher_prompt
+
+POOL = [{"problem_id": f"p{i:04d}", "prompt": f"q{i}", "answer": str(i)} for i in range(600)]
+
+
+def ids(rows):
+    return [r["problem_id"] for r in rows]
+
+
+def test_coverage_levels_are_nested_and_shaped_like_the_study():
+    sets = {label: coverage_set(POOL, label, seed=3) for label in LEVELS}
+    assert len(set(ids(sets["1x64"]))) == 1 and len(sets["1x64"]) == 64
+    assert len(set(ids(sets["8x8"]))) == 8 and len(sets["8x8"]) == 64
+    assert ids(sets["8x8"])[:16] == ids(sets["8x8"])[:8] * 2  # cycling, not blocks
+    assert [len(set(ids(sets[k]))) for k in ("64", "128", "512", "full")] == [64, 128, 512, 600]
+    order = ["1x64", "8x8", "64", "128", "512", "full"]
+    for small, large in zip(order, order[1:]):
+        assert set(ids(sets[small])) <= set(ids(sets[large])), (small, large)
+
+
+def test_coverage_is_deterministic_from_its_seed_and_not_the_file_order():
+    assert coverage_set(POOL, "64", 1) == coverage_set(list(reversed(POOL)), "64", 1)
+    assert ids(coverage_set(POOL, "64", 1)) != ids(coverage_set(POOL, "64", 2))
+
+
+def test_coverage_names_a_bad_level_and_a_small_pool():
+    with pytest.raises(ValueError, match="'32'.*valid"):
+        coverage_set(POOL, "32", 0)
+    with pytest.raises(ValueError, match="512.*has 100"):
+        coverage_set(POOL[:100], "512", 0)
+
+
+def test_seen_split_is_each_problem_once():
+    rows = coverage_set(POOL, "8x8", 0)
+    assert ids(distinct_problems(rows)) == ids(rows)[:8]
+    assert len(distinct_problems(rows, 3)) == 3
+
+
+def test_offpolicy_datasets_pair_student_prompts_and_have_equal_sizes():
+    coverage = [{"problem_id": "a", "prompt": "A?", "answer": "1"}, {"problem_id": "a", "prompt": "A?", "answer": "1"},
+                {"problem_id": "b", "prompt": "B?", "answer": "2"}]
+    unguided = [{"problem_id": "a", "text": "u1", "correct": True}, {"problem_id": "a", "text": "u2", "correct": True},
+                {"problem_id": "b", "text": "w", "correct": False}]
+    prompts = guided_prompts(coverage, unguided)
+    # repeated rows see different solutions; a problem with no correct sample gets no teacher prompt
+    assert [p["context"] for p in prompts] == ["u1", "u2"]
+    assert prompts[0]["prompt"] == onpolicy_teacher_prompt("A?", "u1")
+    guided = [{"problem_id": "a", "text": "g", "correct": True}, {"problem_id": "a", "text": "x", "correct": False}]
+    data = equal_datasets(coverage, unguided, guided)
+    assert data["sft_sg"] == [{"prompt": "A?", "completion": "g", "problem_id": "a"}]
+    assert len(data["sft_ug"]) == len(data["sft_sg"]) == 1
+
+
+def test_sdpo_templates_render_the_studys_onpolicy_teacher_prompt():
+    # as TRL's SDPOTrainer composes them (solution inside reprompt, no feedback)
+    solution = SOLUTION_TEMPLATE.format(successful_previous_attempt="DEMO")
+    rendered = REPROMPT_TEMPLATE.format(prompt="PROMPT", solution=solution, feedback="")
+    assert rendered == onpolicy_teacher_prompt("PROMPT", "DEMO")
+
+
+def test_reward_is_the_worlds_grader_on_the_boxed_answer():
+    reward = binary_reward("arith")
+    completions = [[{"role": "assistant", "content": "<think>x</think> \\boxed{12}"}],
+                   [{"role": "assistant", "content": "\\boxed{13}"}], [{"role": "assistant", "content": "none"}]]
+    assert reward(prompts=[None] * 3, completions=completions, answer=["12", "12", "12"]) == [1.0, 0.0, 0.0]
+
+
+def test_step_labels_and_checkpoint_steps():
+    assert step_labels(4, 2) == [2]
+    assert step_labels(10, 3) == [3, 6, 9]
+    assert step_of("step6", {}) == 6 and step_of("final", {"final_step": 10}) == 10 and step_of("base", {}) == 0
+    with pytest.raises(ValueError, match="checkpoint='last'"):
+        step_of("last", {})

@@ -1,0 +1,69 @@
+# The distillation grid (Sections 4-6): method x task coverage x seed, each cell trained from the
+# base model and evaluated at every checkpoint on seen, unseen in-domain and OOD problems.
+from selfdistill.checkpoints import step_labels
+from selfdistill.onpolicy import ONPOLICY
+
+GRID = config["grid"]
+GRID_DIR = f"{RESULTS}/grid"
+CELL = GRID_DIR + "/{method}/{coverage}/seed{seed}"
+SFT_METHODS = ("sft_ug", "sft_sg")
+GRID_SPLITS = ("seen", "in_domain", "ood")
+
+
+def cells():
+    return [(m, c, s) for m in GRID["methods"] for c in GRID["coverage"] for s in GRID["seeds"]]
+
+
+def checkpoints_of(method):
+    """Evaluated checkpoints of a method: its step checkpoints, then the final model."""
+    if method in SFT_METHODS:
+        return ["final"]
+    t = GRID["train"][method]
+    return [f"step{n}" for n in step_labels(t["max_steps"], t["checkpoint_interval"])] + ["final"]
+
+
+def eval_settings_grid(wildcards):
+    # the base model's evaluation settings, so every checkpoint is compared with it like for like
+    return {"world": config["world"], "backend": config["backend"], **config["evaluation"]}
+
+
+rule coverage:
+    """One task-coverage training set (nested in the larger ones) and its distinct problems."""
+    input:
+        pool=rules.world.output.train,
+    output:
+        rows=f"{GRID_DIR}/coverage/{{coverage}}.jsonl",
+        seen=f"{GRID_DIR}/coverage/{{coverage}}.seen.jsonl",
+    params:
+        cmd=stage("coverage"),
+        code=stage_code("coverage"),
+        settings=settings(lambda w: {"label": w.coverage, "seed": GRID["coverage_seed"],
+                                     "seen_max": GRID["seen_max"]}),
+    log:
+        "logs/grid/coverage_{coverage}.log",
+    shell:
+        "{params.cmd} --params {params.settings:q} > {log} 2>&1"
+
+
+rule evaluate_base_seen:
+    """The base model on the problems a coverage level trains on (its step 0 on the seen split)."""
+    input:
+        model=BASE_MODEL,
+        prompts=rules.coverage.output.seen,
+    output:
+        samples=f"{GRID_DIR}/base_seen/{{coverage}}.samples.jsonl",
+        metrics=f"{GRID_DIR}/base_seen/{{coverage}}.json",
+    params:
+        cmd=stage("sample"),
+        code=stage_code("sample"),
+        settings=settings(eval_settings_grid),
+    threads: 1
+    log:
+        "logs/grid/base_seen_{coverage}.log",
+    shell:
+        "OMP_NUM_THREADS={threads} {params.cmd} --params {params.settings:q} > {log} 2>&1"
+
+
+include: "grid_offpolicy.smk"
+include: "grid_onpolicy.smk"
+include: "grid_summary.smk"

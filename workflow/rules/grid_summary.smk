@@ -1,0 +1,40 @@
+# The grid's tidy table and figures, from every checkpoint's evaluation and the base model's.
+
+
+def grid_inputs(wildcards):
+    inputs = {}
+    for method, coverage, seed in cells():
+        cell = CELL.format(method=method, coverage=coverage, seed=seed)
+        inputs[f"manifest__{method}__{coverage}__{seed}"] = f"{cell}/manifest.json"
+        for checkpoint in checkpoints_of(method):
+            for split in GRID_SPLITS:
+                inputs[f"eval__{method}__{coverage}__{seed}__{checkpoint}__{split}"] = \
+                    f"{cell}/eval/{checkpoint}/{split}.json"
+    for coverage in GRID["coverage"]:
+        inputs[f"base__{coverage}__seen"] = f"{GRID_DIR}/base_seen/{coverage}.json"
+        for split in EVAL_SPLITS:
+            inputs[f"base__{coverage}__{split}"] = f"{RESULTS}/eval/base/{split}/normal.json"
+    return inputs
+
+
+rule grid_summary:
+    """One row per (method, coverage, seed, checkpoint, split); the base model is step 0."""
+    input:
+        unpack(grid_inputs),
+    output:
+        table=f"{RESULTS}/summary/grid.csv",
+        training=f"{RESULTS}/summary/grid_training.csv",
+        curves=report(f"{RESULTS}/figures/grid_curves.png", caption="../report/grid_curves.rst",
+                      category="Distillation grid"),
+        coverage=report(f"{RESULTS}/figures/grid_coverage.png", caption="../report/grid_coverage.rst",
+                        category="Distillation grid"),
+        words=report(f"{RESULTS}/figures/grid_words.png", caption="../report/grid_words.rst",
+                     category="Distillation grid"),
+    params:
+        cmd=stage("grid_summary"),
+        code=stage_code("grid_summary"),
+        settings=settings(),
+    log:
+        "logs/grid/summary.log",
+    shell:
+        "{params.cmd} --params {params.settings:q} > {log} 2>&1"

@@ -1,0 +1,65 @@
+"""The grid's tidy table: one row per (cell, checkpoint, split), the base model as step 0."""
+from __future__ import annotations
+
+import pandas as pd
+
+from .metrics import EPISTEMIC_WORDS
+
+# what the teacher's context c reveals, per method (SFT on D_ug learns from unguided traces)
+RICHNESS = {"sft_ug": "none", "sft_sg": "s", "sdpo_s": "s", "sdpo_s_nothink": "s_nothink", "sdpo_s_ema": "s",
+            "grpo": "none"}
+METRICS = ("accuracy", "pass_at_k", "mean_length", "mean_epistemic", "mean_epistemic_word_boundary")
+
+
+def step_of(checkpoint: str, manifest: dict) -> int:
+    """Global step of a checkpoint label: 'base' is 0, 'stepN' is N, 'final' the manifest's last."""
+    if checkpoint == "base":
+        return 0
+    if checkpoint == "final":
+        return int(manifest["final_step"])
+    if checkpoint.startswith("step") and checkpoint[4:].isdigit():
+        return int(checkpoint[4:])
+    raise ValueError(f"checkpoint={checkpoint!r}: valid are 'base', 'final' and 'step<N>'")
+
+
+def row(method: str, coverage: str, seed: int, checkpoint: str, step: int, split: str, m: dict) -> dict:
+    out = {"method": method, "richness": RICHNESS[method], "coverage": coverage, "seed": seed, "step": step,
+           "checkpoint": checkpoint, "split": split, **{k: m[k] for k in METRICS}}
+    out.update({f"epistemic_{w}": m["epistemic_per_word"][w] for w in EPISTEMIC_WORDS})
+    return out
+
+
+def grid_frame(evals: dict[tuple, dict], manifests: dict[tuple, dict], base: dict[tuple, dict]) -> pd.DataFrame:
+    """`evals`: (method, coverage, seed, checkpoint, split) -> metrics; `manifests`: (method,
+    coverage, seed) -> manifest; `base`: (coverage, split) -> the base model's metrics, repeated as
+    every cell's step 0 so each curve starts at the base."""
+    rows = []
+    for (method, coverage, seed), manifest in manifests.items():
+        for split in ("seen", "in_domain", "ood"):
+            rows.append(row(method, coverage, seed, "base", 0, split, base[coverage, split]))
+    for (method, coverage, seed, checkpoint, split), m in evals.items():
+        step = step_of(checkpoint, manifests[method, coverage, seed])
+        rows.append(row(method, coverage, seed, checkpoint, step, split, m))
+    return pd.DataFrame(rows).sort_values(["method", "coverage", "seed", "split", "step"], kind="stable")
+
+
+# TRL's log keys: GRPO logs the reward as "reward", SDPO as "self_distillation/reward_mean"
+TRAINING_KEYS = {"reward": ("reward", "self_distillation/reward_mean"),
+                 "completion_length": ("completions/mean_length",),
+                 "reprompt_fraction": ("self_distillation/reprompt_sample_fraction",),
+                 "distillation_loss": ("self_distillation/distillation_loss",), "loss": ("loss",)}
+
+
+def training_frame(manifests: dict[tuple, dict]) -> pd.DataFrame:
+    """One row per logged optimizer step of each on-policy cell: the training reward, rollout
+    length and, for SDPO, the share of rollouts that got a teacher and the distillation loss."""
+    rows = []
+    for (method, coverage, seed), manifest in manifests.items():
+        for h in manifest["log_history"]:
+            if "loss" not in h:  # the closing summary entry carries no per-step values
+                continue
+            values = {k: next((h[n] for n in names if n in h), None) for k, names in TRAINING_KEYS.items()}
+            rows.append({"method": method, "richness": RICHNESS[method], "coverage": coverage, "seed": seed,
+                         "step": h["step"], **values})
+    columns = ["method", "richness", "coverage", "seed", "step", *TRAINING_KEYS]
+    return pd.DataFrame(rows, columns=columns).sort_values(["method", "coverage", "seed", "step"], kind="stable")

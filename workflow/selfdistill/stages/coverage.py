@@ -1,0 +1,20 @@
+"""Stage: one task-coverage training set from the world's pool, and its distinct (seen) problems."""
+import logging
+
+from selfdistill.coverage import coverage_set, distinct_problems
+from selfdistill.io import read_jsonl, write_jsonl
+from selfdistill.stages.cli import stage_run
+
+
+def main(argv=None):
+    with stage_run(__doc__, argv) as (params, inp, out):
+        rows = coverage_set(read_jsonl(inp.pool), params["label"], params["seed"])
+        seen = distinct_problems(rows, params["seen_max"])
+        logging.info("coverage %s: %d rows, %d distinct problems evaluated as seen",
+                     params["label"], len(rows), len(seen))
+        write_jsonl(out.rows, rows)
+        write_jsonl(out.seen, seen)
+
+
+if __name__ == "__main__":
+    main()

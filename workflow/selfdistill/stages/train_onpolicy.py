@@ -1,0 +1,72 @@
+"""Stage: on-policy training of one grid cell (SDPO or GRPO) from the base model, resumable.
+
+Full trainer checkpoints go to the cell's scratch folder (params["scratch"], outside the rule's
+outputs so a failed job keeps them); a rerun with the same settings resumes from the last one.
+The step checkpoints are published as model-only folders and listed in the manifest.
+"""
+import json
+import logging
+import shutil
+import time
+from pathlib import Path
+
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from selfdistill.checkpoints import last_checkpoint, publish, scratch_checkpoints, step_labels
+from selfdistill.io import read_json, read_jsonl, write_json
+from selfdistill.onpolicy import trainer_for
+from selfdistill.provenance import write_records
+from selfdistill.stages.cli import seed_everything, stage_run
+
+
+def prepare_scratch(scratch: Path, params: dict) -> Path | None:
+    """The checkpoint to resume from, or None; scratch left by other settings is discarded."""
+    marker = scratch / "settings.json"
+    settings = {k: v for k, v in params.items() if k != "scratch"}
+    if marker.exists() and read_json(marker) != settings:
+        logging.info("scratch %s was made with other settings; starting over", scratch)
+        shutil.rmtree(scratch)
+    scratch.mkdir(parents=True, exist_ok=True)
+    write_json(marker, settings)
+    return last_checkpoint(scratch)
+
+
+def main(argv=None):
+    started = time.time()
+    with stage_run(__doc__, argv) as (params, inp, out):
+        s, seed, scratch = params["train"], params["seed"], Path(params["scratch"])
+        seed_everything(seed)
+        resume = prepare_scratch(scratch, params)
+        if resume:
+            logging.info("resumed from %s", resume)
+        tokenizer = AutoTokenizer.from_pretrained(inp.model)
+        model = AutoModelForCausalLM.from_pretrained(inp.model, dtype=torch.float32)
+        trainer = trainer_for(params["method"], s, model, tokenizer, read_jsonl(inp.coverage), params["world"],
+                              str(scratch), seed, use_cpu=not torch.cuda.is_available())
+        trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+        logging.info("finished at global step %d", trainer.state.global_step)
+
+        found = scratch_checkpoints(scratch)
+        wanted = step_labels(s["max_steps"], s["checkpoint_interval"])
+        missing = [n for n in wanted if n not in found]
+        if missing:
+            raise SystemExit(f"trainer checkpoints for steps {missing} are missing from {scratch}")
+        Path(out.checkpoints).mkdir(parents=True, exist_ok=True)
+        steps = {f"step{n}": str(Path(out.checkpoints) / f"step{n}") for n in wanted}
+        for n in wanted:
+            publish(found[n], steps[f"step{n}"])
+        # evaluations read a step folder, not the whole checkpoints output: each gets its own record
+        write_records(stage=__spec__.name, params=params, inputs=vars(inp), outputs=steps, started=started)
+        trainer.save_model(out.model)
+        tokenizer.save_pretrained(out.model)
+        write_json(out.manifest, {
+            "method": params["method"], "final_step": trainer.state.global_step,
+            "resumed_from": str(resume) if resume else None,
+            "steps": steps,
+            "final": out.model, "log_history": json.loads(json.dumps(trainer.state.log_history, default=float))})
+        shutil.rmtree(scratch)  # optimizer states are large; the outputs hold what later stages read
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,45 @@
+"""Stage: off-policy self-distillation of one grid cell, SFT on D_ug or D_sg (Section 4)."""
+import logging
+import math
+import shutil
+import tempfile
+
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from selfdistill.io import read_jsonl, write_json
+from selfdistill.offpolicy import equal_datasets
+from selfdistill.sft import run_sft
+from selfdistill.stages.cli import seed_everything, stage_run
+
+
+def main(argv=None):
+    with stage_run(__doc__, argv) as (params, inp, out):
+        s, seed = params["train"], params["seed"]
+        seed_everything(seed)
+        data = equal_datasets(read_jsonl(inp.coverage), read_jsonl(inp.unguided), read_jsonl(inp.guided))
+        examples = data[params["method"]]
+        logging.info("%s: %d examples (D_ug and D_sg cut to the same size)", params["method"], len(examples))
+        if len(examples) < s["min_examples"]:
+            raise SystemExit(f"{params['method']} has {len(examples)} examples, fewer than "
+                             f"min_examples={s['min_examples']}; sample more (grid.offpolicy.sampling.n) "
+                             "or lower the minimum")
+        tokenizer = AutoTokenizer.from_pretrained(inp.model)
+        model = AutoModelForCausalLM.from_pretrained(inp.model, dtype=torch.float32)
+        steps = 0
+        if examples:  # with min_examples 0 an empty dataset leaves the base model as the checkpoint
+            with tempfile.TemporaryDirectory() as scratch:
+                run_sft(model, tokenizer, examples, scratch, learning_rate=s["learning_rate"], epochs=s["epochs"],
+                        batch_size=s["batch_size"], warmup_ratio=s["warmup_ratio"], max_length=s["max_length"],
+                        seed=seed, lr_scheduler="constant_with_warmup")
+            # the Trainer's count of optimizer steps: epochs x batches per epoch, rounded up
+            steps = math.ceil(s["epochs"] * math.ceil(len(examples) / s["batch_size"]))
+        shutil.rmtree(out.model, ignore_errors=True)
+        model.save_pretrained(out.model)
+        tokenizer.save_pretrained(out.model)
+        write_json(out.manifest, {"method": params["method"], "final_step": steps, "num_examples": len(examples),
+                                  "steps": {}, "final": out.model, "resumed_from": None, "log_history": []})
+
+
+if __name__ == "__main__":
+    main()
