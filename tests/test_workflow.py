@@ -76,7 +76,7 @@ def test_a_finished_run_is_up_to_date(test_run):
 
 def test_every_artifact_has_a_clean_provenance_record(test_run):
     record = json.loads((test_run / "results/summary/base_model.json.prov.json").read_text())
-    assert record["stage"] == "selfdistill.stages.base_summary"
+    assert record["stage"] == "selfdistill.stages.base_summary" and record["rule"] == "base_summary"
     assert set(record["inputs"]) == {"in_domain_normal", "in_domain_banned", "ood_normal", "ood_banned"}
     cell = json.loads((test_run / "results/eval/base/ood/banned.json.prov.json").read_text())["cell"]
     assert cell == {"split": "ood", "decoding": "banned"}

@@ -12,4 +12,4 @@ rule base_model:
     log:
         "logs/base_model.log",
     shell:
-        "OMP_NUM_THREADS={threads} {params.cmd} --params {params.settings:q} > {log} 2>&1"
+        "OMP_NUM_THREADS={threads} {params.cmd} --rule {rule} --params {params.settings:q} > {log} 2>&1"

@@ -23,7 +23,7 @@ rule evaluate_base:
     log:
         "logs/evaluate_base/{split}_{decoding}.log",
     shell:
-        "OMP_NUM_THREADS={threads} {params.cmd} --params {params.settings:q} > {log} 2>&1"
+        "OMP_NUM_THREADS={threads} {params.cmd} --rule {rule} --params {params.settings:q} > {log} 2>&1"
 
 
 rule base_summary:
@@ -40,4 +40,4 @@ rule base_summary:
     log:
         "logs/base_summary.log",
     shell:
-        "{params.cmd} --params {params.settings:q} > {log} 2>&1"
+        "{params.cmd} --rule {rule} --params {params.settings:q} > {log} 2>&1"

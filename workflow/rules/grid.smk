@@ -42,7 +42,7 @@ rule coverage:
     log:
         "logs/grid/coverage_{coverage}.log",
     shell:
-        "{params.cmd} --params {params.settings:q} > {log} 2>&1"
+        "{params.cmd} --rule {rule} --params {params.settings:q} > {log} 2>&1"
 
 
 rule evaluate_base_seen:
@@ -61,7 +61,7 @@ rule evaluate_base_seen:
     log:
         "logs/grid/base_seen_{coverage}.log",
     shell:
-        "OMP_NUM_THREADS={threads} {params.cmd} --params {params.settings:q} > {log} 2>&1"
+        "OMP_NUM_THREADS={threads} {params.cmd} --rule {rule} --params {params.settings:q} > {log} 2>&1"
 
 
 include: "grid_offpolicy.smk"

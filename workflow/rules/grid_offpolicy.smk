@@ -24,7 +24,7 @@ rule offpolicy_unguided:
     log:
         "logs/grid/offpolicy_unguided_{coverage}.log",
     shell:
-        "OMP_NUM_THREADS={threads} {params.cmd} --params {params.settings:q} > {log} 2>&1"
+        "OMP_NUM_THREADS={threads} {params.cmd} --rule {rule} --params {params.settings:q} > {log} 2>&1"
 
 
 rule offpolicy_contexts:
@@ -41,7 +41,7 @@ rule offpolicy_contexts:
     log:
         "logs/grid/offpolicy_contexts_{coverage}.log",
     shell:
-        "{params.cmd} --params {params.settings:q} > {log} 2>&1"
+        "{params.cmd} --rule {rule} --params {params.settings:q} > {log} 2>&1"
 
 
 rule offpolicy_guided:
@@ -60,7 +60,7 @@ rule offpolicy_guided:
     log:
         "logs/grid/offpolicy_guided_{coverage}.log",
     shell:
-        "OMP_NUM_THREADS={threads} {params.cmd} --params {params.settings:q} > {log} 2>&1"
+        "OMP_NUM_THREADS={threads} {params.cmd} --rule {rule} --params {params.settings:q} > {log} 2>&1"
 
 
 rule train_sft:
@@ -83,4 +83,4 @@ rule train_sft:
     log:
         "logs/grid/train_{method}_{coverage}_seed{seed}.log",
     shell:
-        "OMP_NUM_THREADS={threads} {params.cmd} --params {params.settings:q} > {log} 2>&1"
+        "OMP_NUM_THREADS={threads} {params.cmd} --rule {rule} --params {params.settings:q} > {log} 2>&1"

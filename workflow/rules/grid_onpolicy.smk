@@ -23,7 +23,7 @@ rule train_onpolicy:
     log:
         "logs/grid/train_{method}_{coverage}_seed{seed}.log",
     shell:
-        "OMP_NUM_THREADS={threads} TRL_EXPERIMENTAL_SILENCE=1 {params.cmd} --params {params.settings:q} > {log} 2>&1"
+        "OMP_NUM_THREADS={threads} TRL_EXPERIMENTAL_SILENCE=1 {params.cmd} --rule {rule} --params {params.settings:q} > {log} 2>&1"
 
 
 def checkpoint_input(wildcards):
@@ -56,4 +56,4 @@ rule evaluate_checkpoint:
     log:
         "logs/grid/eval_{method}_{coverage}_seed{seed}_{checkpoint}.log",
     shell:
-        "OMP_NUM_THREADS={threads} {params.cmd} --params {params.settings:q} > {log} 2>&1"
+        "OMP_NUM_THREADS={threads} {params.cmd} --rule {rule} --params {params.settings:q} > {log} 2>&1"

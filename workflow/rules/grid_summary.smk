@@ -37,4 +37,4 @@ rule grid_summary:
     log:
         "logs/grid/summary.log",
     shell:
-        "{params.cmd} --params {params.settings:q} > {log} 2>&1"
+        "{params.cmd} --rule {rule} --params {params.settings:q} > {log} 2>&1"

@@ -25,7 +25,7 @@ rule select_problems:
     log:
         "logs/section3/select_problems.log",
     shell:
-        "OMP_NUM_THREADS={threads} {params.cmd} --params {params.settings:q} > {log} 2>&1"
+        "OMP_NUM_THREADS={threads} {params.cmd} --rule {rule} --params {params.settings:q} > {log} 2>&1"
 
 
 rule contexts:
@@ -43,7 +43,7 @@ rule contexts:
     log:
         "logs/section3/contexts.log",
     shell:
-        "OMP_NUM_THREADS={threads} {params.cmd} --params {params.settings:q} > {log} 2>&1"
+        "OMP_NUM_THREADS={threads} {params.cmd} --rule {rule} --params {params.settings:q} > {log} 2>&1"
 
 
 def trace_settings(wildcards):
@@ -71,7 +71,7 @@ rule teacher_traces:
     log:
         "logs/section3/traces_{richness}.log",
     shell:
-        "OMP_NUM_THREADS={threads} {params.cmd} --params {params.settings:q} > {log} 2>&1"
+        "OMP_NUM_THREADS={threads} {params.cmd} --rule {rule} --params {params.settings:q} > {log} 2>&1"
 
 
 rule richness_table:
@@ -89,4 +89,4 @@ rule richness_table:
     log:
         "logs/section3/richness_table.log",
     shell:
-        "{params.cmd} --params {params.settings:q} > {log} 2>&1"
+        "{params.cmd} --rule {rule} --params {params.settings:q} > {log} 2>&1"

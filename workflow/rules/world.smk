@@ -12,4 +12,4 @@ rule world:
     log:
         "logs/world.log",
     shell:
-        "{params.cmd} --params {params.settings:q} > {log} 2>&1"
+        "{params.cmd} --rule {rule} --params {params.settings:q} > {log} 2>&1"

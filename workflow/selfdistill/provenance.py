@@ -131,11 +131,12 @@ def _iso(timestamp: float) -> str:
 
 def write_records(stage: str, params: dict, inputs: dict[str, str], outputs: dict[str, str],
                   started: float, cell: dict | None = None, seed: int | None = None,
-                  stage_code: str | None = None) -> None:
+                  stage_code: str | None = None, rule: str | None = None) -> None:
     """Write `<output>.prov.json` beside every output; `started` is a time.time() timestamp;
-    `stage_code` is the hash of the code the stage ran (selfdistill.codehash)."""
+    `stage_code` is the hash of the code the stage ran (selfdistill.codehash); `rule` is the
+    Snakemake rule that ran it (one stage serves several rules)."""
     ended = time.time()  # before hashing, which is the audit's cost, not the stage's
-    shared = {"stage": stage, "cell": dict(cell or {}), "params": params,
+    shared = {"stage": stage, "rule": rule, "cell": dict(cell or {}), "params": params,
               "params_sha256": hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest(),
               "seed": _find_seed(params) if seed is None else seed,
               "inputs": {name: {"path": str(p), "sha256": hash_path(p)} for name, p in inputs.items()},

@@ -39,6 +39,7 @@ def stage_run(description: str, argv: list[str] | None = None):
     ap.add_argument("--in", dest="inputs", nargs="*", default=[], metavar="NAME=PATH")
     ap.add_argument("--out", dest="outputs", nargs="*", default=[], metavar="NAME=PATH")
     ap.add_argument("--cell", default="{}", help="the grid cell (rule wildcards), one JSON object")
+    ap.add_argument("--rule", default=None, help="the Snakemake rule running this stage, for the record")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     params, inputs, outputs = json.loads(args.params), _pairs(args.inputs, "--in"), _pairs(args.outputs, "--out")
@@ -46,7 +47,8 @@ def stage_run(description: str, argv: list[str] | None = None):
     yield params, SimpleNamespace(**inputs), SimpleNamespace(**outputs)
     main = sys.modules["__main__"].__spec__
     write_records(stage=main.name if main else description, params=params, inputs=inputs, outputs=outputs,
-                  started=started, cell=json.loads(args.cell), stage_code=code_hash(main.name) if main else None)
+                  started=started, cell=json.loads(args.cell), stage_code=code_hash(main.name) if main else None,
+                  rule=args.rule)
 
 
 def seed_everything(seed: int) -> None:
