@@ -20,10 +20,10 @@ def main(argv=None):
                                   max_new_tokens=s["max_new_tokens"], seed=params["seed"])
         rows = sample_and_grade(gen, candidates, sampling, grader(params["world"]))
         low, high = params["pass_rate"]
-        chosen = select_problems(candidates, rows, low, high, params["max_problems"])
+        eligible = select_problems(candidates, rows, low, high, len(candidates))
+        chosen = eligible[:params["max_problems"]]
         logging.info("%d of %d candidates have a pass rate in [%s, %s]; keeping %d",
-                     sum(1 for _ in select_problems(candidates, rows, low, high, len(candidates))),
-                     len(candidates), low, high, len(chosen))
+                     len(eligible), len(candidates), low, high, len(chosen))
         if not chosen:
             raise SystemExit(f"no candidate has a pass rate in [{low}, {high}]; raise section3.candidates "
                              "or widen section3.pass_rate")
