@@ -38,6 +38,12 @@ class SamplingParams:
         if self.max_new_tokens < 1:
             raise ValueError(f"max_new_tokens={self.max_new_tokens}: must be >= 1")
 
+    @classmethod
+    def from_config(cls, section: dict, **overrides) -> "SamplingParams":
+        """From a config `sampling` section; `overrides` (n, seed, banned_words) win over it."""
+        keys = ("n", "temperature", "top_p", "max_new_tokens", "seed")
+        return cls(**{**{k: section[k] for k in keys if k in section}, **overrides})
+
 
 @dataclass(frozen=True)
 class Completion:

@@ -13,9 +13,7 @@ def main(argv=None):
         by_level = contexts(selected, regen={p["problem_id"]: "" for p in selected})
         # regen: the model's own response while it is shown the full solution s
         gen = load_generator(inp.model, params["backend"], batch_size=params["batch_size"])
-        s = params["sampling"]
-        sampling = SamplingParams(n=params["regen_tries"], temperature=s["temperature"], top_p=s["top_p"],
-                                  max_new_tokens=s["max_new_tokens"], seed=params["seed"])
+        sampling = SamplingParams.from_config(params["sampling"], n=params["regen_tries"], seed=params["seed"])
         rows = sample_and_grade(gen, by_level["s"], sampling, grader(params["world"]))
         by_level = contexts(selected, regen=first_correct(rows))
         for level, items in by_level.items():

@@ -16,10 +16,8 @@ from selfdistill.worlds import grader
 def main(argv=None):
     with stage_run(__doc__, argv) as (params, inp, out):
         gen = load_generator(inp.model, params["backend"], batch_size=params["batch_size"])
-        s = params["sampling"]
-        sampling = SamplingParams(n=s["n"], temperature=s["temperature"], top_p=s["top_p"],
-                                  max_new_tokens=s["max_new_tokens"], seed=s["seed"],
-                                  banned_words=EPISTEMIC_WORDS if params.get("ban_epistemic") else ())
+        sampling = SamplingParams.from_config(
+            params["sampling"], banned_words=EPISTEMIC_WORDS if params.get("ban_epistemic") else ())
         for name, path in vars(inp).items():
             if not name.startswith("prompts"):
                 continue

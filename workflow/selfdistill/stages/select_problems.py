@@ -15,9 +15,7 @@ def main(argv=None):
         pool = read_jsonl(inp.problems)
         candidates = random.Random(params["seed"]).sample(pool, min(params["candidates"], len(pool)))
         gen = load_generator(inp.model, params["backend"], batch_size=params["batch_size"])
-        s = params["sampling"]
-        sampling = SamplingParams(n=params["samples"], temperature=s["temperature"], top_p=s["top_p"],
-                                  max_new_tokens=s["max_new_tokens"], seed=params["seed"])
+        sampling = SamplingParams.from_config(params["sampling"], n=params["samples"], seed=params["seed"])
         rows = sample_and_grade(gen, candidates, sampling, grader(params["world"]))
         low, high = params["pass_rate"]
         eligible = select_problems(candidates, rows, low, high, len(candidates))
