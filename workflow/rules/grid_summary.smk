@@ -24,6 +24,8 @@ rule grid_summary:
     output:
         table=f"{RESULTS}/summary/grid.csv",
         training=f"{RESULTS}/summary/grid_training.csv",
+        findings=report(f"{RESULTS}/summary/findings.md", caption="../report/findings.rst",
+                        category="Distillation grid"),
         curves=report(f"{RESULTS}/figures/grid_curves.png", caption="../report/grid_curves.rst",
                       category="Distillation grid"),
         coverage=report(f"{RESULTS}/figures/grid_coverage.png", caption="../report/grid_coverage.rst",

@@ -9,6 +9,7 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
 from .coverage import LEVELS  # noqa: E402
+from .grid_summary import final_change  # noqa: E402
 from .metrics import EPISTEMIC_WORDS  # noqa: E402
 
 CURVES = (("accuracy", "accuracy (avg@k)"), ("mean_length", "length (tokens)"), ("mean_epistemic", "epistemic count"))
@@ -30,14 +31,6 @@ def plot_curves(df: pd.DataFrame, path: str) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
-
-
-def final_change(df: pd.DataFrame, column: str) -> pd.DataFrame:
-    """Each cell's last checkpoint minus its base (step 0), averaged over seeds."""
-    keys = ["method", "coverage", "split"]
-    last = df.loc[df.groupby(keys + ["seed"])["step"].idxmax()].set_index(keys + ["seed"])[column]
-    base = df[df["step"] == 0].drop_duplicates(keys + ["seed"]).set_index(keys + ["seed"])[column]
-    return (last - base).groupby(level=keys).mean().reset_index()
 
 
 def plot_coverage(df: pd.DataFrame, path: str) -> None:

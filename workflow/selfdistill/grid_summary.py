@@ -63,3 +63,11 @@ def training_frame(manifests: dict[tuple, dict]) -> pd.DataFrame:
                          "step": h["step"], **values})
     columns = ["method", "richness", "coverage", "seed", "step", *TRAINING_KEYS]
     return pd.DataFrame(rows, columns=columns).sort_values(["method", "coverage", "seed", "step"], kind="stable")
+
+
+def final_change(df: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Each cell's last checkpoint minus its base (step 0), averaged over seeds."""
+    keys = ["method", "coverage", "split"]
+    last = df.loc[df.groupby(keys + ["seed"])["step"].idxmax()].set_index(keys + ["seed"])[column]
+    base = df[df["step"] == 0].drop_duplicates(keys + ["seed"]).set_index(keys + ["seed"])[column]
+    return (last - base).groupby(level=keys).mean().reset_index()

@@ -1,10 +1,11 @@
-"""Stage: the grid's tidy tables (evaluations; on-policy training logs) and its figures.
+"""Stage: the grid's tidy tables (evaluations; on-policy training logs), figures and findings.
 
 Inputs are named by role and cell, fields joined by `__`: `eval__<method>__<coverage>__<seed>__
 <checkpoint>__<split>`, `manifest__<method>__<coverage>__<seed>` and `base__<coverage>__<split>`.
 """
 from pathlib import Path
 
+from selfdistill.findings import findings_markdown
 from selfdistill.grid_figures import plot_coverage, plot_curves, plot_words
 from selfdistill.grid_summary import grid_frame, training_frame
 from selfdistill.io import read_json
@@ -30,6 +31,7 @@ def main(argv=None):
         Path(out.table).parent.mkdir(parents=True, exist_ok=True)
         df.to_csv(out.table, index=False, float_format="%.4g")
         training_frame(manifests).to_csv(out.training, index=False, float_format="%.4g")
+        Path(out.findings).write_text(findings_markdown(df))
         plot_curves(df, out.curves)
         plot_coverage(df, out.coverage)
         plot_words(df, out.words)
