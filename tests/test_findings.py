@@ -49,3 +49,11 @@ def test_markdown_reports_the_changes_from_base():
     # sdpo_s at full: OOD accuracy 0.5 -> 0.4, length 100 -> 60
     row = next(line for line in text.splitlines() if line.startswith("| full ") and "sdpo_s" in line)
     assert "-0.100" in row and "-40.000" in row
+
+
+def test_probe_section_quotes_the_teacher_probabilities():
+    probe = pd.DataFrame({"richness": ["none", "s", "none", "s"], "word": ["all", "all", "wait", "wait"],
+                          "positions": [12, 12, 12, 12], "mean_probability": [0.61, 0.07, 0.61, 0.07],
+                          "median_probability": [0.6, 0.05, 0.6, 0.05]})
+    text = findings_markdown(study_like(), probe)
+    assert "At the 12 places" in text and "none 0.610, s 0.070" in text

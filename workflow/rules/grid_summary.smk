@@ -2,7 +2,7 @@
 
 
 def grid_inputs(wildcards):
-    inputs = {}
+    inputs = {"probe": rules.teacher_probe.output.table}
     for method, coverage, seed in cells():
         cell = CELL.format(method=method, coverage=coverage, seed=seed)
         inputs[f"manifest__{method}__{coverage}__{seed}"] = f"{cell}/manifest.json"

@@ -90,3 +90,23 @@ rule richness_table:
         "logs/section3/richness_table.log",
     shell:
         "{params.cmd} --rule {rule} --params {params.settings:q} > {log} 2>&1"
+
+
+rule teacher_probe:
+    """The teacher's probability of the student's epistemic words at each richness level: what
+    self-distillation would push on."""
+    input:
+        model=BASE_MODEL,
+        student=f"{RESULTS}/section3/traces/none.samples.jsonl",
+        **{level: f"{RESULTS}/section3/contexts/{level}.jsonl" for level in RICHNESS},
+    output:
+        table=f"{RESULTS}/summary/teacher_probe.csv",
+    params:
+        cmd=stage("teacher_probe"),
+        code=stage_code("teacher_probe"),
+        settings=settings(lambda w: {"batch_size": config["section3"]["batch_size"] // 8}),
+    threads: 1
+    log:
+        "logs/section3/teacher_probe.log",
+    shell:
+        "OMP_NUM_THREADS={threads} {params.cmd} --rule {rule} --params {params.settings:q} > {log} 2>&1"

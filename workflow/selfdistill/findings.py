@@ -80,7 +80,19 @@ def claims(change: pd.DataFrame, df: pd.DataFrame) -> list[tuple[str, str, bool 
     return out
 
 
-def findings_markdown(df: pd.DataFrame) -> str:
+def probe_lines(probe: pd.DataFrame) -> list[str]:
+    """The mechanism: the teacher's probability of the student's epistemic words by richness."""
+    overall = probe[probe["word"] == "all"].set_index("richness")
+    said = ", ".join(f"{level} {row.mean_probability:.3f}" for level, row in overall.iterrows())
+    return ["## Why: the teacher's view of the student's doubts", "",
+            f"At the {int(overall['positions'].iloc[0])} places where the unguided student (Section 3, c = none)",
+            "wrote an epistemic word, the mean probability the same model gives that word once its context",
+            f"holds the richness level shown: {said}. Self-distillation moves the student toward these",
+            "probabilities at exactly those tokens.", "",
+            probe.to_markdown(index=False, floatfmt=".3f"), ""]
+
+
+def findings_markdown(df: pd.DataFrame, probe: pd.DataFrame | None = None) -> str:
     change, base = change_table(df), base_values(df)
     verdict = {True: "holds", False: "does not hold", None: "not measured"}
     lines = ["# Findings of the distillation grid", "",
@@ -90,4 +102,6 @@ def findings_markdown(df: pd.DataFrame) -> str:
     lines += [f"- **{claim}**: {verdict[ok]}. Measured: {measured}." for claim, measured, ok in claims(change, df)]
     lines += ["", "## Base model", "", base.reset_index().to_markdown(index=False, floatfmt=".3f"), "",
               "## Change from the base, per coverage level and method", "", change.reset_index().to_markdown(index=False, floatfmt="+.3f"), ""]
+    if probe is not None and not probe.empty:
+        lines += probe_lines(probe)
     return "\n".join(lines)

@@ -1,9 +1,12 @@
 """Stage: the grid's tidy tables (evaluations; on-policy training logs), figures and findings.
 
 Inputs are named by role and cell, fields joined by `__`: `eval__<method>__<coverage>__<seed>__
-<checkpoint>__<split>`, `manifest__<method>__<coverage>__<seed>` and `base__<coverage>__<split>`.
+<checkpoint>__<split>`, `manifest__<method>__<coverage>__<seed>` and `base__<coverage>__<split>`;
+`probe` is the Section 3 teacher probe table that findings.md quotes.
 """
 from pathlib import Path
+
+import pandas as pd
 
 from selfdistill.findings import findings_markdown
 from selfdistill.grid_figures import plot_coverage, plot_curves, plot_words
@@ -26,12 +29,14 @@ def parse(inputs: dict[str, str]) -> tuple[dict, dict, dict]:
 
 def main(argv=None):
     with stage_run(__doc__, argv) as (_, inp, out):
-        evals, manifests, base = parse(vars(inp))
+        inputs = dict(vars(inp))
+        probe = pd.read_csv(inputs.pop("probe"))
+        evals, manifests, base = parse(inputs)
         df = grid_frame(evals, manifests, base)
         Path(out.table).parent.mkdir(parents=True, exist_ok=True)
         df.to_csv(out.table, index=False, float_format="%.4g")
         training_frame(manifests).to_csv(out.training, index=False, float_format="%.4g")
-        Path(out.findings).write_text(findings_markdown(df))
+        Path(out.findings).write_text(findings_markdown(df, probe))
         plot_curves(df, out.curves)
         plot_coverage(df, out.coverage)
         plot_words(df, out.words)
