@@ -56,4 +56,4 @@ def test_probe_section_quotes_the_teacher_probabilities():
                           "positions": [12, 12, 12, 12], "mean_probability": [0.61, 0.07, 0.61, 0.07],
                           "median_probability": [0.6, 0.05, 0.6, 0.05]})
     text = findings_markdown(study_like(), probe)
-    assert "At the 12 places" in text and "none 0.610, s 0.070" in text
+    assert '"wait" none 0.610, s 0.070' in text

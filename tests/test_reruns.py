@@ -8,11 +8,12 @@ import pytest
 from conftest import ROOT, TEST_CONFIG, scheduled, snakemake
 
 # every job of the test config's grid that reads the base model's samples (not on-policy training)
-GRID_SAMPLED = {"evaluate_base_seen": 2, "offpolicy_unguided": 2, "offpolicy_contexts": 2, "offpolicy_guided": 2,
+GRID_SAMPLED = {"evaluate_base_grid": 4, "offpolicy_unguided": 2, "offpolicy_contexts": 2, "offpolicy_guided": 2,
                 "train_sft": 4, "evaluate_checkpoint": 16, "grid_summary": 1}
 # everything but world, base_model and the coverage sets
 DOWNSTREAM_OF_THE_MODEL = {"evaluate_base": 4, "base_summary": 1, "select_problems": 1, "contexts": 1,
-                          "teacher_traces": 4, "richness_table": 1, "all": 1, **GRID_SAMPLED, "train_onpolicy": 6}
+                          "teacher_traces": 4, "richness_table": 1, "teacher_probe": 1, "all": 1, **GRID_SAMPLED,
+                          "train_onpolicy": 6}
 
 
 def dry_run(workdir: Path, *args: str, **kwargs):
@@ -20,16 +21,20 @@ def dry_run(workdir: Path, *args: str, **kwargs):
 
 
 @pytest.mark.parametrize("change, expected", [
-    ("section3:\n  traces_per_problem: 3\n", {"teacher_traces": 4, "richness_table": 1, "all": 1}),
-    ("evaluation:\n  sampling: {n: 3}\n", {"evaluate_base": 4, "base_summary": 1, "evaluate_base_seen": 2,
-                                            "evaluate_checkpoint": 16, "grid_summary": 1, "all": 1}),
+    # the student traces the teacher probe reads, and so the findings, change too
+    ("section3:\n  traces_per_problem: 3\n",
+     {"teacher_traces": 4, "richness_table": 1, "teacher_probe": 1, "grid_summary": 1, "all": 1}),
+    # the base model's own evaluation and the grid's are set apart
+    ("evaluation:\n  sampling: {n: 3}\n", {"evaluate_base": 4, "base_summary": 1, "all": 1}),
+    ("grid:\n  evaluation:\n    sampling: {n: 3}\n",
+     {"evaluate_base_grid": 4, "evaluate_checkpoint": 16, "grid_summary": 1, "all": 1}),
     # one method's setting: its two cells' training, their checkpoints' evaluations, the table
     ("grid:\n  train:\n    grpo: {learning_rate: 0.001}\n",
      {"train_onpolicy": 2, "evaluate_checkpoint": 4, "grid_summary": 1, "all": 1}),
     ("grid:\n  train:\n    sft_sg: {epochs: 2}\n", {"train_sft": 2, "evaluate_checkpoint": 2, "grid_summary": 1, "all": 1}),
     # a new coverage level: its own set, samples, cells and evaluations; nothing of the others
     ('grid:\n  coverage: ["8x8", "64", "1x64"]\n',
-     {"coverage": 1, "evaluate_base_seen": 1, "offpolicy_unguided": 1, "offpolicy_contexts": 1, "offpolicy_guided": 1,
+     {"coverage": 1, "evaluate_base_grid": 1, "offpolicy_unguided": 1, "offpolicy_contexts": 1, "offpolicy_guided": 1,
       "train_sft": 2, "train_onpolicy": 3, "evaluate_checkpoint": 8, "grid_summary": 1, "all": 1}),
 ])
 def test_a_changed_setting_reruns_only_the_cells_that_use_it(test_run, tmp_path, change, expected):
@@ -74,7 +79,8 @@ def test_touching_a_small_input_reruns_nothing(run_copy):
 
 def test_touching_an_input_over_the_checksum_limit_reruns_its_consumers(run_copy):
     touch(run_copy / "results/world/train.jsonl")
-    expected = {"select_problems": 1, "contexts": 1, "teacher_traces": 4, "richness_table": 1, "all": 1,
+    expected = {"select_problems": 1, "contexts": 1, "teacher_traces": 4, "richness_table": 1, "teacher_probe": 1,
+                "all": 1,
                 "coverage": 2, **GRID_SAMPLED, "train_onpolicy": 6}
     assert dry_run(run_copy, "--max-checksum-file-size", "1000") == expected
 

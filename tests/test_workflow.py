@@ -11,16 +11,18 @@ def test_default_config_dry_run_lists_every_stage(tmp_path):
     run = snakemake(tmp_path, "-n", "--cores", "2")
     assert run.returncode == 0, run.stderr
     for rule in ("world", "base_model", "evaluate_base", "base_summary", "select_problems", "contexts",
-                 "teacher_traces", "richness_table", "coverage", "evaluate_base_seen", "offpolicy_unguided",
+                 "teacher_traces", "richness_table", "teacher_probe", "coverage", "evaluate_base_grid", "offpolicy_unguided",
                  "offpolicy_contexts", "offpolicy_guided", "train_sft", "train_onpolicy", "evaluate_checkpoint",
                  "grid_summary"):
         assert f"rule {rule}:" in run.stdout
     # two splits x two decodings, and one trace job per richness level
     assert run.stdout.count("rule evaluate_base:") == 4
     assert run.stdout.count("rule teacher_traces:") == 4
-    # 6 methods x 6 coverage levels x 1 seed; on-policy cells keep a checkpoint every 10 of 100 steps
-    assert run.stdout.count("rule train_sft:") == 12 and run.stdout.count("rule train_onpolicy:") == 24
-    assert run.stdout.count("rule evaluate_checkpoint:") == 12 + 24 * 10
+    # 5 methods x 2 coverage levels x 1 seed; on-policy cells keep a checkpoint every 5 of 10 steps
+    assert run.stdout.count("rule train_sft:") == 4 and run.stdout.count("rule train_onpolicy:") == 6
+    assert run.stdout.count("rule evaluate_checkpoint:") == 4 + 6 * 2
+    # the base as step 0: unseen in-domain and OOD once, the seen split per coverage level
+    assert run.stdout.count("rule evaluate_base_grid:") == 2 + 2
 
 
 def test_bad_config_stops_before_any_job(tmp_path):
@@ -108,6 +110,11 @@ def test_the_grid_table_has_every_cell_checkpoint_and_split(test_run):
     assert training.loc[training["method"] == "grpo", "reprompt_fraction"].isna().all()
     for figure in ("grid_curves.png", "grid_coverage.png", "grid_words.png"):
         assert (test_run / "results/figures" / figure).read_bytes()[:4] == b"\x89PNG"
+    findings = (test_run / "results/summary/findings.md").read_text()
+    assert "## The study's claims, checked" in findings and "## Why: the teacher's view" in findings
+    probe = pd.read_csv(test_run / "results/summary/teacher_probe.csv")
+    assert list(dict.fromkeys(probe["richness"])) == ["none", "s_nothink", "regen", "s"]
+    assert probe["mean_probability"].dropna().between(0, 1).all()
 
 
 def test_grid_cells_keep_their_checkpoints_and_no_scratch(test_run):

@@ -23,8 +23,8 @@ def checkpoints_of(method):
 
 
 def eval_settings_grid(wildcards):
-    # the base model's evaluation settings, so every checkpoint is compared with it like for like
-    return {"world": config["world"], "backend": config["backend"], **config["evaluation"]}
+    # one setting for the base (step 0) and every checkpoint, so all compare like for like
+    return {"world": config["world"], "backend": config["backend"], **GRID["evaluation"]}
 
 
 rule coverage:
@@ -45,21 +45,30 @@ rule coverage:
         "{params.cmd} --rule {rule} --params {params.settings:q} > {log} 2>&1"
 
 
-rule evaluate_base_seen:
-    """The base model on the problems a coverage level trains on (its step 0 on the seen split)."""
+def base_grid_prompts(wildcards):
+    if wildcards.split.startswith("seen_"):
+        return f"{GRID_DIR}/coverage/{wildcards.split[len('seen_'):]}.seen.jsonl"
+    return f"{RESULTS}/world/{wildcards.split}.jsonl"
+
+
+rule evaluate_base_grid:
+    """The base model under the grid's evaluation settings: every curve's step 0, on unseen
+    in-domain and OOD problems once, and on each coverage level's training problems (seen_<level>)."""
     input:
         model=BASE_MODEL,
-        prompts=rules.coverage.output.seen,
+        prompts=base_grid_prompts,
     output:
-        samples=f"{GRID_DIR}/base_seen/{{coverage}}.samples.jsonl",
-        metrics=f"{GRID_DIR}/base_seen/{{coverage}}.json",
+        samples=f"{GRID_DIR}/base/{{split}}.samples.jsonl",
+        metrics=f"{GRID_DIR}/base/{{split}}.json",
+    wildcard_constraints:
+        split=r"in_domain|ood|seen_[^/]+",
     params:
         cmd=stage("sample"),
         code=stage_code("sample"),
         settings=settings(eval_settings_grid),
     threads: 1
     log:
-        "logs/grid/base_seen_{coverage}.log",
+        "logs/grid/base_{split}.log",
     shell:
         "OMP_NUM_THREADS={threads} {params.cmd} --rule {rule} --params {params.settings:q} > {log} 2>&1"
 

@@ -11,9 +11,9 @@ def grid_inputs(wildcards):
                 inputs[f"eval__{method}__{coverage}__{seed}__{checkpoint}__{split}"] = \
                     f"{cell}/eval/{checkpoint}/{split}.json"
     for coverage in GRID["coverage"]:
-        inputs[f"base__{coverage}__seen"] = f"{GRID_DIR}/base_seen/{coverage}.json"
+        inputs[f"base__{coverage}__seen"] = f"{GRID_DIR}/base/seen_{coverage}.json"
         for split in EVAL_SPLITS:
-            inputs[f"base__{coverage}__{split}"] = f"{RESULTS}/eval/base/{split}/normal.json"
+            inputs[f"base__{coverage}__{split}"] = f"{GRID_DIR}/base/{split}.json"
     return inputs
 
 

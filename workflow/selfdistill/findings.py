@@ -82,14 +82,19 @@ def claims(change: pd.DataFrame, df: pd.DataFrame) -> list[tuple[str, str, bool 
 
 def probe_lines(probe: pd.DataFrame) -> list[str]:
     """The mechanism: the teacher's probability of the student's epistemic words by richness."""
-    overall = probe[probe["word"] == "all"].set_index("richness")
-    said = ", ".join(f"{level} {row.mean_probability:.3f}" for level, row in overall.iterrows())
-    return ["## Why: the teacher's view of the student's doubts", "",
-            f"At the {int(overall['positions'].iloc[0])} places where the unguided student (Section 3, c = none)",
-            "wrote an epistemic word, the mean probability the same model gives that word once its context",
-            f"holds the richness level shown: {said}. Self-distillation moves the student toward these",
-            "probabilities at exactly those tokens.", "",
-            probe.to_markdown(index=False, floatfmt=".3f"), ""]
+    head = ["## Why: the teacher's view of the student's doubts", ""]
+    if probe.empty:
+        return head + ["The unguided student's Section 3 traces hold no epistemic word, so there is nothing to probe.", ""]
+    by = probe.set_index(["word", "richness"])
+    levels = list(dict.fromkeys(probe["richness"]))
+    said = "; ".join(f'"{w}" ' + ", ".join(f"{lv} {by.loc[(w, lv), 'mean_probability']:.3f}" for lv in levels)
+                     for w in ("wait", "hmm") if (w, levels[0]) in by.index)
+    return head + [
+        "Where the unguided student (Section 3, c = none) wrote an epistemic word, the mean probability",
+        "the same model gives that word once its context holds each richness level. The words that open a",
+        f"doubt: {said or 'none written'}. Self-distillation pulls the student toward these probabilities at",
+        "exactly those tokens; words inside a doubt that is already under way keep their probability.", "",
+        probe.to_markdown(index=False, floatfmt=".3f"), ""]
 
 
 def findings_markdown(df: pd.DataFrame, probe: pd.DataFrame | None = None) -> str:
@@ -102,6 +107,6 @@ def findings_markdown(df: pd.DataFrame, probe: pd.DataFrame | None = None) -> st
     lines += [f"- **{claim}**: {verdict[ok]}. Measured: {measured}." for claim, measured, ok in claims(change, df)]
     lines += ["", "## Base model", "", base.reset_index().to_markdown(index=False, floatfmt=".3f"), "",
               "## Change from the base, per coverage level and method", "", change.reset_index().to_markdown(index=False, floatfmt="+.3f"), ""]
-    if probe is not None and not probe.empty:
+    if probe is not None:
         lines += probe_lines(probe)
     return "\n".join(lines)
