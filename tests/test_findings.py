@@ -57,3 +57,10 @@ def test_probe_section_quotes_the_teacher_probabilities():
                           "median_probability": [0.6, 0.05, 0.6, 0.05]})
     text = findings_markdown(study_like(), probe)
     assert '"wait" none 0.610, s 0.070' in text
+
+
+def test_the_teacher_score_decides_the_verdict():
+    richness = pd.DataFrame({"richness": ["none", "s_nothink", "regen", "s"], "score": [0.4, 0.3, 0.17, 0.19]})
+    assert "as a teacher it is no better than the student" in findings_markdown(study_like(), richness=richness)
+    richness["score"] = [0.3, 0.78, 0.95, 0.98]
+    assert "as a teacher it is better than the student" in findings_markdown(study_like(), richness=richness)

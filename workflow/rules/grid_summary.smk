@@ -2,7 +2,7 @@
 
 
 def grid_inputs(wildcards):
-    inputs = {"probe": rules.teacher_probe.output.table}
+    inputs = {"probe": rules.teacher_probe.output.table, "richness": rules.richness_table.output.table}
     for method, coverage, seed in cells():
         cell = CELL.format(method=method, coverage=coverage, seed=seed)
         inputs[f"manifest__{method}__{coverage}__{seed}"] = f"{cell}/manifest.json"

@@ -97,7 +97,20 @@ def probe_lines(probe: pd.DataFrame) -> list[str]:
         probe.to_markdown(index=False, floatfmt=".3f"), ""]
 
 
-def findings_markdown(df: pd.DataFrame, probe: pd.DataFrame | None = None) -> str:
+def teacher_score_lines(richness: pd.DataFrame) -> list[str]:
+    """Whether the teacher solves better than the student: SDPO can only pull the student's answers
+    up if it does (Section 3's score at c = s against c = none)."""
+    score = richness.set_index("richness")["score"]
+    verdict = "better" if score["s"] > score["none"] else "no better"
+    return ["## Is the teacher a better solver?", "",
+            f"In Section 3 the model solves {score['none']:.3f} of its training problems unguided and "
+            f"{score['s']:.3f} when shown a correct solution (c = s): as a teacher it is {verdict} than the student.",
+            "Where it is no better, self-distillation passes on the teacher's confident style but not better answers,",
+            "so the student's scores on its own training problems need not rise at any coverage.", ""]
+
+
+def findings_markdown(df: pd.DataFrame, probe: pd.DataFrame | None = None,
+                      richness: pd.DataFrame | None = None) -> str:
     change, base = change_table(df), base_values(df)
     verdict = {True: "holds", False: "does not hold", None: "not measured"}
     lines = ["# Findings of the distillation grid", "",
@@ -109,4 +122,6 @@ def findings_markdown(df: pd.DataFrame, probe: pd.DataFrame | None = None) -> st
               "## Change from the base, per coverage level and method", "", change.reset_index().to_markdown(index=False, floatfmt="+.3f"), ""]
     if probe is not None:
         lines += probe_lines(probe)
+    if richness is not None:
+        lines += teacher_score_lines(richness)
     return "\n".join(lines)

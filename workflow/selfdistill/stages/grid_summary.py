@@ -2,7 +2,8 @@
 
 Inputs are named by role and cell, fields joined by `__`: `eval__<method>__<coverage>__<seed>__
 <checkpoint>__<split>`, `manifest__<method>__<coverage>__<seed>` and `base__<coverage>__<split>`;
-`probe` is the Section 3 teacher probe table that findings.md quotes.
+`probe` (the teacher probe) and `richness` (the Table 1 analog) are the Section 3 tables findings.md
+quotes.
 """
 from pathlib import Path
 
@@ -30,13 +31,13 @@ def parse(inputs: dict[str, str]) -> tuple[dict, dict, dict]:
 def main(argv=None):
     with stage_run(__doc__, argv) as (_, inp, out):
         inputs = dict(vars(inp))
-        probe = pd.read_csv(inputs.pop("probe"))
+        probe, richness = pd.read_csv(inputs.pop("probe")), pd.read_csv(inputs.pop("richness"))
         evals, manifests, base = parse(inputs)
         df = grid_frame(evals, manifests, base)
         Path(out.table).parent.mkdir(parents=True, exist_ok=True)
         df.to_csv(out.table, index=False, float_format="%.4g")
         training_frame(manifests).to_csv(out.training, index=False, float_format="%.4g")
-        Path(out.findings).write_text(findings_markdown(df, probe))
+        Path(out.findings).write_text(findings_markdown(df, probe, richness))
         plot_curves(df, out.curves)
         plot_coverage(df, out.coverage)
         plot_words(df, out.words)

@@ -22,7 +22,7 @@ def main(argv=None):
             if not name.startswith("prompts"):
                 continue
             suffix = name[len("prompts"):]
-            items = read_jsonl(path)
+            items = read_jsonl(path)[:params.get("max_problems")]  # None keeps them all
             # no prompts happens: D_sg's teacher prompts need a correct unguided sample
             rows = sample_and_grade(gen, items, sampling, grader(params["world"]),
                                     params.get("enable_thinking")) if items else []
