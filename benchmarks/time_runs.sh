@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Wall time of the three runs a newcomer meets: the dry run of the default config, the test
-# config end to end, and the default config end to end, each from empty results in a scratch
-# copy of the workflow. Usage: bash benchmarks/time_runs.sh [outfile]  (run with nothing else
+# Wall time of the runs a newcomer meets: the dry run of the default config, the test config end
+# to end, the default config through the Section 3 figure and the default config end to end, each
+# from empty results in a scratch directory. Copies the default run's summaries and per-job times
+# here. Usage: bash benchmarks/time_runs.sh [outfile]  (run with nothing else
 # busy on the machine; the numbers depend on core count).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -19,7 +20,10 @@ run() {  # name, then snakemake arguments
 echo "# $(date -u +%FT%TZ) $(nproc) cores, $(git -C "$root" rev-parse --short HEAD)" >> "$out"
 run dry_run_default -n --cores all
 run test_config --cores all --configfile "$root/config/test.yaml"
+run default_through_section3 --cores all base_summary richness_table
 run default_config --cores all
-cp "$work/default_config/results/summary/base_model.json" "$root/benchmarks/last_base_model.json"
-cp "$work/default_config/results/summary/richness.csv" "$root/benchmarks/last_richness.csv"
-tail -n 4 "$out"
+for f in base_model.json richness.csv teacher_probe.csv grid.csv findings.md; do
+    cp "$work/default_config/results/summary/$f" "$root/benchmarks/default_$f"
+done
+python "$root/benchmarks/job_times.py" "$work"/default_config/.snakemake/log/*.log > "$root/benchmarks/default_job_times.txt"
+tail -n 5 "$out"
