@@ -34,6 +34,10 @@ def test_shipped_configs_are_valid(name):
     ({"grid": {"train": {"grpo": {"batch_size": 12}}}}, ["grid.train.grpo.batch_size", "12", "num_generations=8"]),
     ({"grid": {"train": {"grpo": {"distillation_topk": 5}}}}, ["grid.train.grpo", "'distillation_topk' was unexpected"]),
     ({"grid": {"train": {"sdpo_s": {"teacher_model_kind": "frozen"}}}}, ["grid.train.sdpo_s.teacher_model_kind", "'ema'"]),
+    ({"grid": {"train": {"grpo": {"vllm": {"gpu_memory_utilization": 1.5}}}}},
+     ["grid.train.grpo.vllm.gpu_memory_utilization", "1.5", "maximum of 1"]),
+    ({"grid": {"train": {"sdpo_s": {"vllm": {"mode": "server"}}}}},
+     ["grid.train.sdpo_s.vllm", "'gpu_memory_utilization' is a required property", "'mode' was unexpected"]),
 ])
 def test_bad_values_are_named(override, needles):
     with pytest.raises(ConfigError) as info:
