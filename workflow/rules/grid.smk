@@ -57,6 +57,8 @@ rule evaluate_base_seen:
         cmd=stage("sample"),
         code=stage_code("sample"),
         settings=settings(eval_settings_grid),
+    resources:
+        **compute_resources("sample"),
     threads: 1
     log:
         "logs/grid/base_seen_{coverage}.log",
