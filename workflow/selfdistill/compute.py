@@ -35,8 +35,8 @@ def launcher(compute: dict, stage: str, gpus: int, workflow_dir: str) -> str:
         return claim + "python -m"
     path = Path(workflow_dir, config)  # a relative path is the workflow's; an absolute one stays
     if not path.is_file():
-        raise FileNotFoundError(f"config key compute.{GPU_STAGES[stage]}.accelerate_config: {str(path)!r} "
-                                "is not a file; shipped configs: config/accelerate/fsdp.yaml, config/accelerate/zero3.yaml")
+        raise FileNotFoundError(f"config key compute.{GPU_STAGES[stage]}.accelerate_config: {str(path)!r} is not "
+                                "a file; shipped: config/accelerate/fsdp.yaml, config/accelerate/zero3.yaml")
     # port 0: a free rendezvous port, since several training jobs may share a node
     return (claim + f"accelerate launch --config_file {shlex.quote(str(path))} --num_processes {gpus} "
             "--num_machines 1 --main_process_port 0 -m")
