@@ -38,6 +38,7 @@ def test_shipped_configs_are_valid(name):
      ["grid.train.grpo.vllm.gpu_memory_utilization", "1.5", "maximum of 1"]),
     ({"grid": {"train": {"sdpo_s": {"vllm": {"mode": "server"}}}}},
      ["grid.train.sdpo_s.vllm", "'gpu_memory_utilization' is a required property", "'mode' was unexpected"]),
+    ({"grid": {"train": {"sft_sg": {"micro_batch_size": 0}}}}, ["grid.train.sft_sg.micro_batch_size", "minimum of 1"]),
     ({"compute": {"gpu": {"gpus": 1}}}, ["compute", "'gpu' was unexpected", "generate, pretrain, train"]),
     ({"compute": {"generate": {"accelerate_config": "config/accelerate/fsdp.yaml"}}},
      ["compute.generate", "'accelerate_config' was unexpected"]),

@@ -7,10 +7,11 @@ import sys
 
 import pytest
 import torch
-from test_train_resume import cell, run_stage  # noqa: F401 (cell is a fixture)
+from test_train_resume import TRAIN, cell, run_stage  # noqa: F401 (cell is a fixture)
 
 from selfdistill.io import write_jsonl
-from selfdistill.parallel import per_device_batch_size
+from selfdistill.onpolicy import training_args
+from selfdistill.parallel import batch_layout, per_device_batch_size
 
 
 def test_batch_sizes_are_split_over_the_processes(monkeypatch):
@@ -19,6 +20,18 @@ def test_batch_sizes_are_split_over_the_processes(monkeypatch):
     assert per_device_batch_size(64) == 16
     with pytest.raises(ValueError, match="batch_size=6 does not split evenly over 4 training processes"):
         per_device_batch_size(6)
+
+
+def test_micro_batches_accumulate_to_the_same_batch(monkeypatch, tmp_path):
+    monkeypatch.setenv("WORLD_SIZE", "4")
+    assert batch_layout(64) == {"per_device_train_batch_size": 16, "gradient_accumulation_steps": 1}
+    assert batch_layout(64, 4) == {"per_device_train_batch_size": 4, "gradient_accumulation_steps": 4}
+    with pytest.raises(ValueError, match=r"micro_batch_size=3 does not divide .* \(16 in each of 4 processes\)"):
+        batch_layout(64, 3)
+    monkeypatch.setenv("WORLD_SIZE", "1")
+    args = training_args("grpo", {**TRAIN, "batch_size": 8, "micro_batch_size": 2}, str(tmp_path), 0, use_cpu=True)
+    # one generation of batch_size completions per optimizer step, trained on in four passes
+    assert (args.per_device_train_batch_size, args.gradient_accumulation_steps, args.generation_batch_size) == (2, 4, 8)
 
 
 @pytest.mark.parametrize("rank,recorded", [("0", True), ("1", False)])

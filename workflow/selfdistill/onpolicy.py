@@ -8,7 +8,7 @@ from __future__ import annotations
 from datasets import Dataset
 
 from .metrics import extract_answer
-from .parallel import per_device_batch_size
+from .parallel import batch_layout
 from .worlds import grader
 
 # TRL writes reprompt_template.format(prompt=, solution=solution_template.format(...), feedback="")
@@ -52,7 +52,7 @@ def _common(s: dict, output_dir: str, seed: int, use_cpu: bool) -> dict:
     return dict(
         output_dir=output_dir, seed=seed, learning_rate=s["learning_rate"], max_steps=s["max_steps"],
         warmup_steps=s["warmup_steps"], lr_scheduler_type="constant_with_warmup",
-        per_device_train_batch_size=per_device_batch_size(s["batch_size"]), num_generations=s["num_generations"],
+        **batch_layout(s["batch_size"], s.get("micro_batch_size")), num_generations=s["num_generations"],
         temperature=s["temperature"], top_p=1.0, top_k=0, max_completion_length=s["max_completion_length"],
         save_strategy="steps", save_steps=s["checkpoint_interval"], save_only_model=False, logging_steps=1,
         report_to="none", bf16=False, use_cpu=use_cpu, dataloader_pin_memory=False, **_rollouts(s))

@@ -1,4 +1,4 @@
-"""Which process of a multi-GPU training job this is, and its share of a batch.
+"""Which process of a multi-GPU training job this is, and how it takes its share of a batch.
 
 `accelerate launch` starts one process per GPU and gives each its rank and the number of
 processes in the environment (RANK, WORLD_SIZE); a plain `python -m` run is rank 0 of 1.
@@ -25,3 +25,16 @@ def per_device_batch_size(batch_size: int) -> int:
         raise ValueError(f"batch_size={batch_size} does not split evenly over {n} training processes; "
                          f"make it a multiple of {n} or change the GPU count (compute.train.gpus)")
     return batch_size // n
+
+
+def batch_layout(batch_size: int, micro_batch_size: int | None = None) -> dict:
+    """TrainingArguments for `batch_size` examples or completions per optimizer step over all
+    processes: each process takes its share in passes of `micro_batch_size` (gradient
+    accumulation), or all at once where that is None. Long sequences need small passes: the
+    optimizer step sees the same batch either way."""
+    share = per_device_batch_size(batch_size)
+    micro = micro_batch_size or share
+    if share % micro:
+        raise ValueError(f"micro_batch_size={micro} does not divide a training process's share of batch_size="
+                         f"{batch_size} ({share} in each of {world_size()} processes)")
+    return {"per_device_train_batch_size": micro, "gradient_accumulation_steps": share // micro}

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datasets import Dataset
 from trl import SFTConfig, SFTTrainer
 
-from .parallel import per_device_batch_size
+from .parallel import batch_layout
 
 
 def as_chat(example: dict) -> dict:
@@ -18,14 +18,14 @@ def as_chat(example: dict) -> dict:
 
 def run_sft(model, tokenizer, examples: list[dict], output_dir: str, *, learning_rate: float,
             epochs: float, batch_size: int, warmup_ratio: float, max_length: int, seed: int,
-            weight_decay: float = 0.0, lr_scheduler: str = "cosine") -> SFTTrainer:
+            weight_decay: float = 0.0, lr_scheduler: str = "cosine", micro_batch_size: int | None = None) -> SFTTrainer:
     """Trains `model` in place and returns the trainer, whose save_model gathers weights that
     several processes share; scratch checkpoints go to `output_dir`."""
     data = Dataset.from_list([as_chat(e) for e in examples])
     steps_per_epoch = -(-len(examples) // batch_size)
     args = SFTConfig(
         output_dir=output_dir, learning_rate=learning_rate, num_train_epochs=epochs,
-        per_device_train_batch_size=per_device_batch_size(batch_size),
+        **batch_layout(batch_size, micro_batch_size),
         warmup_steps=int(warmup_ratio * epochs * steps_per_epoch),
         lr_scheduler_type=lr_scheduler, weight_decay=weight_decay, max_length=max_length, seed=seed,
         completion_only_loss=True, train_sampling_strategy="group_by_length",

@@ -38,7 +38,8 @@ def main(argv=None):
             with tempfile.TemporaryDirectory() as scratch:
                 trainer = run_sft(model, tokenizer, examples, scratch, learning_rate=s["learning_rate"],
                                   epochs=s["epochs"], batch_size=s["batch_size"], warmup_ratio=s["warmup_ratio"],
-                                  max_length=s["max_length"], seed=seed, lr_scheduler="constant_with_warmup")
+                                  max_length=s["max_length"], seed=seed, lr_scheduler="constant_with_warmup",
+                                  micro_batch_size=s.get("micro_batch_size"))
                 # every process takes part: FSDP and ZeRO-3 gather the sharded weights to save them
                 trainer.save_model(out.model)
             # the Trainer's count of optimizer steps: epochs x batches per epoch, rounded up
