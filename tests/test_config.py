@@ -34,6 +34,18 @@ def test_shipped_configs_are_valid(name):
     ({"grid": {"train": {"grpo": {"batch_size": 12}}}}, ["grid.train.grpo.batch_size", "12", "num_generations=8"]),
     ({"grid": {"train": {"grpo": {"distillation_topk": 5}}}}, ["grid.train.grpo", "'distillation_topk' was unexpected"]),
     ({"grid": {"train": {"sdpo_s": {"teacher_model_kind": "frozen"}}}}, ["grid.train.sdpo_s.teacher_model_kind", "'ema'"]),
+    ({"grid": {"train": {"grpo": {"vllm": {"gpu_memory_utilization": 1.5}}}}},
+     ["grid.train.grpo.vllm.gpu_memory_utilization", "1.5", "maximum of 1"]),
+    ({"grid": {"train": {"sdpo_s": {"vllm": {"mode": "server"}}}}},
+     ["grid.train.sdpo_s.vllm", "'gpu_memory_utilization' is a required property", "'mode' was unexpected"]),
+    ({"grid": {"train": {"sft_sg": {"micro_batch_size": 0}}}}, ["grid.train.sft_sg.micro_batch_size", "minimum of 1"]),
+    ({"compute": {"gpu": {"gpus": 1}}}, ["compute", "'gpu' was unexpected", "generate, pretrain, train"]),
+    ({"compute": {"generate": {"accelerate_config": "config/accelerate/fsdp.yaml"}}},
+     ["compute.generate", "'accelerate_config' was unexpected"]),
+    ({"compute": {"train": {"accelerate_config": "config/accelerate/fsdp.yaml"}}},
+     ["compute.train", "'gpus' is a dependency of 'accelerate_config'"]),
+    ({"compute": {"train": {"gpus": 3, "accelerate_config": "config/accelerate/fsdp.yaml"}}},
+     ["grid.train.sft_ug.batch_size: 8 does not split evenly over compute.train.gpus=3", "grid.train.grpo.batch_size: 32"]),
 ])
 def test_bad_values_are_named(override, needles):
     with pytest.raises(ConfigError) as info:

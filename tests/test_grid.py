@@ -1,13 +1,19 @@
-"""The grid's library pieces: coverage nesting, off-policy datasets, the SDPO teacher template."""
+"""The grid's library pieces: coverage nesting, off-policy datasets, the SDPO teacher template,
+the trainers' settings."""
+import sys
+from pathlib import Path
+
 import pytest
+import yaml
 
 from selfdistill.coverage import LEVELS, coverage_set, distinct_problems
 from selfdistill.checkpoints import step_labels
 from selfdistill.grid_summary import step_of
 from selfdistill.offpolicy import equal_datasets, guided_prompts
-from selfdistill.onpolicy import REPROMPT_TEMPLATE, SOLUTION_TEMPLATE, binary_reward
+from selfdistill.onpolicy import REPROMPT_TEMPLATE, SOLUTION_TEMPLATE, binary_reward, training_args
 from selfdistill.templates import onpolicy_teacher_prompt
 
+TRAIN = yaml.safe_load((Path(__file__).resolve().parents[1] / "config" / "config.yaml").read_text())["grid"]["train"]
 POOL = [{"problem_id": f"p{i:04d}", "prompt": f"q{i}", "answer": str(i)} for i in range(600)]
 
 
@@ -79,3 +85,17 @@ def test_step_labels_and_checkpoint_steps():
     assert step_of("step6", {}) == 6 and step_of("final", {"final_step": 10}) == 10 and step_of("base", {}) == 0
     with pytest.raises(ValueError, match="checkpoint='last'"):
         step_of("last", {})
+
+
+@pytest.mark.parametrize("method", ["grpo", "sdpo_s"])
+def test_rollouts_use_transformers_generate_unless_vllm_is_set(method, tmp_path):
+    args = training_args(method, TRAIN[method], str(tmp_path), seed=0, use_cpu=True)
+    assert args.use_vllm is False
+    vllm = {"gpu_memory_utilization": 0.45, "max_model_length": 4096, "sleep_mode": True}
+    args = training_args(method, {**TRAIN[method], "vllm": vllm}, str(tmp_path), seed=0, use_cpu=True)
+    assert (args.use_vllm, args.vllm_mode, args.vllm_gpu_memory_utilization, args.vllm_max_model_length,
+            args.vllm_enable_sleep_mode) == (True, "colocate", 0.45, 4096, True)
+    args = training_args(method, {**TRAIN[method], "vllm": {"gpu_memory_utilization": 0.3}}, str(tmp_path),
+                         seed=0, use_cpu=True)
+    assert (args.vllm_max_model_length, args.vllm_enable_sleep_mode) == (None, False)
+    assert "vllm" not in sys.modules  # building the config never loads vLLM

@@ -29,10 +29,10 @@ def cell(tmp_path):
     return tmp_path, model, tokenizer, rows, params
 
 
-def run_stage(tmp_path, params):
+def run_stage(tmp_path, params, launcher=(sys.executable,)):
     out = tmp_path / "cell"
     return subprocess.run(
-        [sys.executable, "-m", "selfdistill.stages.train_onpolicy", "--params", json.dumps(params),
+        [*launcher, "-m", "selfdistill.stages.train_onpolicy", "--params", json.dumps(params),
          "--in", f"model={tmp_path / 'base'}", f"coverage={tmp_path / 'coverage.jsonl'}",
          "--out", f"model={out / 'model'}", f"checkpoints={out / 'checkpoints'}", f"manifest={out / 'manifest.json'}"],
         capture_output=True, text=True, cwd=tmp_path)

@@ -8,6 +8,8 @@ rule base_model:
         cmd=stage("base_model"),
         code=stage_code("base_model"),
         settings=settings(lambda w: config["base_model"]),
+    resources:
+        **compute_resources("base_model"),
     threads: workflow.cores
     log:
         "logs/base_model.log",

@@ -4,10 +4,12 @@ import json
 import shlex
 
 from selfdistill.codehash import code_hash
+from selfdistill.compute import launcher, rule_resources
 from selfdistill.config import validate_config
 
 # stop before any job starts, naming every bad key
 validate_config(config)
+COMPUTE = config.get("compute", {})
 
 RESULTS = "results"
 BASE_MODEL = f"{RESULTS}/base_model"
@@ -17,13 +19,16 @@ EVAL_SPLITS = ("in_domain", "ood")
 
 def stage(name):
     """Params callable giving `python -m selfdistill.stages.<name>` with the rule's named inputs
-    and outputs. Snakemake does not record callables of input/output, so settings go apart."""
+    and outputs, started on the job's GPUs where it has any (selfdistill/compute.py). Snakemake
+    does not record callables of input/output/resources, so settings go apart, and moving a job
+    to other hardware reruns nothing."""
 
-    def command(wildcards, input, output):
+    def command(wildcards, input, output, resources):
         def pairs(files):
             return " ".join(f"{k}={shlex.quote(str(v))}" for k, v in files.items())
 
-        args = ["python -m selfdistill.stages." + name,
+        start = launcher(COMPUTE, name, resources.get("gpu", 0), workflow.basedir)
+        args = [f"{start} selfdistill.stages.{name}",
                 "--cell", shlex.quote(json.dumps(dict(wildcards.items()), sort_keys=True))]
         if len(input):
             args += ["--in", pairs(input)]
@@ -44,3 +49,9 @@ def stage_code(name):
     reruns the stage; its own code trigger only sees the shell line. Kept out of `--params`, so
     the provenance params stay the stage's settings alone."""
     return code_hash(f"selfdistill.stages.{name}")
+
+
+def compute_resources(name):
+    """A rule's resources for running `selfdistill.stages.<name>`: its GPU count, memory and run
+    time from the config's compute section (none where that is absent)."""
+    return rule_resources(COMPUTE, name)

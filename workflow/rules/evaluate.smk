@@ -19,6 +19,8 @@ rule evaluate_base:
         cmd=stage("sample"),
         code=stage_code("sample"),
         settings=settings(eval_settings),
+    resources:
+        **compute_resources("sample"),
     threads: 1
     log:
         "logs/evaluate_base/{split}_{decoding}.log",

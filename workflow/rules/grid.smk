@@ -66,6 +66,8 @@ rule evaluate_base_grid:
         cmd=stage("sample"),
         code=stage_code("sample"),
         settings=settings(eval_settings_grid),
+    resources:
+        **compute_resources("sample"),
     threads: 1
     log:
         "logs/grid/base_{split}.log",

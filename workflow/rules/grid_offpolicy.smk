@@ -20,6 +20,8 @@ rule offpolicy_unguided:
         cmd=stage("sample"),
         code=stage_code("sample"),
         settings=settings(offpolicy_sampling),
+    resources:
+        **compute_resources("sample"),
     threads: 1
     log:
         "logs/grid/offpolicy_unguided_{coverage}.log",
@@ -56,6 +58,8 @@ rule offpolicy_guided:
         cmd=stage("sample"),
         code=stage_code("sample"),
         settings=settings(offpolicy_sampling),
+    resources:
+        **compute_resources("sample"),
     threads: 1
     log:
         "logs/grid/offpolicy_guided_{coverage}.log",
@@ -79,6 +83,8 @@ rule train_sft:
         cmd=stage("train_sft"),
         code=stage_code("train_sft"),
         settings=settings(lambda w: {"method": w.method, "seed": int(w.seed), "train": GRID["train"][w.method]}),
+    resources:
+        **compute_resources("train_sft"),
     threads: 1
     log:
         "logs/grid/train_{method}_{coverage}_seed{seed}.log",

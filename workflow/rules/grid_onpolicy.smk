@@ -19,6 +19,8 @@ rule train_onpolicy:
             "method": w.method, "seed": int(w.seed), "world": config["world"], "train": GRID["train"][w.method],
             # outside the outputs, which Snakemake deletes when a job fails
             "scratch": f"{GRID_DIR}/.scratch/{w.method}/{w.coverage}/seed{w.seed}"}),
+    resources:
+        **compute_resources("train_onpolicy"),
     threads: 1
     log:
         "logs/grid/train_{method}_{coverage}_seed{seed}.log",
@@ -31,9 +33,9 @@ def checkpoint_input(wildcards):
     return f"{CELL}/model" if wildcards.checkpoint == "final" else f"{CELL}/checkpoints"
 
 
-def eval_command(wildcards, input, output):
+def eval_command(wildcards, input, output, resources):
     model = input.model if wildcards.checkpoint == "final" else f"{input.model}/{wildcards.checkpoint}"
-    return stage("sample")(wildcards, {**dict(input.items()), "model": model}, output)
+    return stage("sample")(wildcards, {**dict(input.items()), "model": model}, output, resources)
 
 
 rule evaluate_checkpoint:
@@ -52,6 +54,8 @@ rule evaluate_checkpoint:
         cmd=eval_command,
         code=stage_code("sample"),
         settings=settings(eval_settings_grid),
+    resources:
+        **compute_resources("sample"),
     threads: 1
     log:
         "logs/grid/eval_{method}_{coverage}_seed{seed}_{checkpoint}.log",

@@ -21,6 +21,8 @@ rule select_problems:
         code=stage_code("select_problems"),
         settings=settings(section3_settings(
             "candidates", "samples", "pass_rate", "max_problems", "seed", "batch_size", "sampling")),
+    resources:
+        **compute_resources("select_problems"),
     threads: workflow.cores
     log:
         "logs/section3/select_problems.log",
@@ -39,6 +41,8 @@ rule contexts:
         cmd=stage("contexts"),
         code=stage_code("contexts"),
         settings=settings(section3_settings("regen_tries", "seed", "batch_size", "sampling")),
+    resources:
+        **compute_resources("contexts"),
     threads: workflow.cores
     log:
         "logs/section3/contexts.log",
@@ -67,6 +71,8 @@ rule teacher_traces:
         cmd=stage("sample"),
         code=stage_code("sample"),
         settings=settings(trace_settings),
+    resources:
+        **compute_resources("sample"),
     threads: 1
     log:
         "logs/section3/traces_{richness}.log",
@@ -105,6 +111,8 @@ rule teacher_probe:
         cmd=stage("teacher_probe"),
         code=stage_code("teacher_probe"),
         settings=settings(lambda w: {"batch_size": config["section3"]["batch_size"] // 8}),
+    resources:
+        **compute_resources("teacher_probe"),
     threads: 1
     log:
         "logs/section3/teacher_probe.log",

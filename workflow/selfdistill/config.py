@@ -54,7 +54,7 @@ def _cross_checks(config: dict) -> list[str]:
     mix = config["arith"]["guided_full"] + config["arith"]["guided_nothink"]
     if mix > 1:
         out.append(f"config keys arith.guided_full + arith.guided_nothink: {mix} exceeds 1")
-    return out + _grid_checks(config["grid"])
+    return out + _grid_checks(config["grid"]) + _compute_checks(config)
 
 
 def _grid_checks(grid: dict) -> list[str]:
@@ -67,3 +67,15 @@ def _grid_checks(grid: dict) -> list[str]:
             out.append(f"config key grid.train.{method}.batch_size: {t['batch_size']} is not a multiple of "
                        f"num_generations={t['num_generations']}")
     return out
+
+
+def _compute_checks(config: dict) -> list[str]:
+    """Each training process takes an equal share of every batch (selfdistill.parallel)."""
+    train = config.get("compute", {}).get("train", {})
+    n = train.get("gpus", 0)
+    if "accelerate_config" not in train or n < 2:
+        return []
+    grid = config["grid"]
+    return [f"config key grid.train.{m}.batch_size: {grid['train'][m]['batch_size']} does not split evenly over "
+            f"compute.train.gpus={n} training processes"
+            for m in grid["methods"] if m in grid["train"] and grid["train"][m]["batch_size"] % n]

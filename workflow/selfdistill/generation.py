@@ -1,9 +1,9 @@
 """Sampling completions from a causal LM behind one small interface.
 
 Callers depend only on `Generator`, `SamplingParams` and `Completion`, and get an
-implementation from `load_generator`, so a vLLM backend can join later without
-touching any caller. The Hugging Face backend below is the reference: slow, but it
-runs anywhere, CPU included.
+implementation from `load_generator`, so no caller knows which backend samples. The Hugging
+Face backend below is the reference: slow, but it runs anywhere, CPU included; the vLLM one
+(generation_vllm.py) needs a GPU.
 """
 
 import sys
@@ -12,7 +12,7 @@ from typing import Protocol
 
 import torch
 from tqdm import tqdm
-from transformers import AutoModelForCausalLM, AutoTokenizer
+from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenizerBase
 
 BACKENDS = ("hf", "vllm")
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
@@ -53,6 +53,8 @@ class Completion:
 
 
 class Generator(Protocol):
+    tokenizer: PreTrainedTokenizerBase  # the model's own, for rendering prompts with its chat template
+
     def generate(self, prompts: list[str], params: SamplingParams) -> list[list[Completion]]:
         """For each fully rendered prompt (chat template applied), params.n completions, in order."""
 
@@ -82,6 +84,24 @@ def banned_token_sequences(tokenizer, words) -> list[list[int]]:
     return sequences
 
 
+class Detokenizer:
+    """Generated token ids to completion text, the same way for every backend."""
+
+    def __init__(self, tokenizer, generation_config):
+        self.tokenizer = tokenizer
+        # chat models often end a turn with a token other than the tokenizer's eos
+        # (Qwen: <|im_end|> vs <|endoftext|>); stop on any of them
+        config_eos = generation_config.eos_token_id
+        config_eos = config_eos if isinstance(config_eos, list) else [config_eos]
+        self.eos_ids = sorted({tokenizer.eos_token_id, *config_eos} - {None})
+        # ids whose strings are dropped from the text; every other special token stays
+        self.hidden_ids = {*self.eos_ids, tokenizer.pad_token_id, tokenizer.bos_token_id}
+
+    def text(self, ids: list[int]) -> str:
+        # skip_special_tokens=True would also drop <think>/</think>, which callers parse
+        return self.tokenizer.decode([t for t in ids if t not in self.hidden_ids], skip_special_tokens=False)
+
+
 class HFGenerator:
     """Batched sampling with transformers' model.generate.
 
@@ -108,14 +128,7 @@ class HFGenerator:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self.model = AutoModelForCausalLM.from_pretrained(model_dir, gguf_file=gguf_file, dtype=DTYPES[dtype])
         self.model.to(self.device).eval()
-
-        # chat models often end a turn with a token other than the tokenizer's eos
-        # (Qwen: <|im_end|> vs <|endoftext|>); stop on any of them
-        config_eos = self.model.generation_config.eos_token_id
-        config_eos = config_eos if isinstance(config_eos, list) else [config_eos]
-        self.eos_ids = sorted({self.tokenizer.eos_token_id, *config_eos} - {None})
-        # ids whose strings are dropped from the text; every other special token stays
-        self.hidden_ids = {*self.eos_ids, self.tokenizer.pad_token_id, self.tokenizer.bos_token_id}
+        self.detokenizer = Detokenizer(self.tokenizer, self.model.generation_config)
 
     @torch.inference_mode()
     def generate(self, prompts: list[str], params: SamplingParams) -> list[list[Completion]]:
@@ -126,7 +139,7 @@ class HFGenerator:
         order = sorted(range(len(expanded)), key=lambda i: -len(expanded[i]))
 
         kwargs = dict(max_new_tokens=params.max_new_tokens, use_cache=True,
-                      pad_token_id=self.tokenizer.pad_token_id, eos_token_id=self.eos_ids,
+                      pad_token_id=self.tokenizer.pad_token_id, eos_token_id=self.detokenizer.eos_ids,
                       bad_words_ids=banned_token_sequences(self.tokenizer, params.banned_words) or None)
         if params.temperature > 0:
             # top_k=0 turns off the top-k that HF would otherwise take from the checkpoint's
@@ -155,12 +168,10 @@ class HFGenerator:
 
     def _completion(self, ids: list[int]) -> Completion:
         # everything after the first eos is padding from sequences that finished early
-        end = next((k for k, t in enumerate(ids) if t in self.eos_ids), None)
+        end = next((k for k, t in enumerate(ids) if t in self.detokenizer.eos_ids), None)
         finished = end is not None
         ids = ids[:end + 1] if finished else ids
-        # skip_special_tokens=True would also drop <think>/</think>, which callers parse
-        text = self.tokenizer.decode([t for t in ids if t not in self.hidden_ids], skip_special_tokens=False)
-        return Completion(text=text, num_tokens=len(ids), finished=finished)
+        return Completion(text=self.detokenizer.text(ids), num_tokens=len(ids), finished=finished)
 
 
 def load_generator(model_dir: str, backend: str = "hf", **kwargs) -> Generator:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datasets import Dataset
 
 from .metrics import extract_answer
+from .parallel import batch_layout
 from .worlds import grader
 
 # TRL writes reprompt_template.format(prompt=, solution=solution_template.format(...), feedback="")
@@ -36,40 +37,58 @@ def binary_reward(world: str):
     return correct
 
 
+def _rollouts(s: dict) -> dict:
+    """TRL's vLLM rollouts where the method's settings ask for them; transformers' generate else."""
+    v = s.get("vllm")
+    if v is None:
+        return {}
+    # colocate: vLLM runs inside each training process on its GPU; server mode would need a
+    # separately started `trl vllm-serve` that no pipeline job manages
+    return dict(use_vllm=True, vllm_mode="colocate", vllm_gpu_memory_utilization=v["gpu_memory_utilization"],
+                vllm_max_model_length=v.get("max_model_length"), vllm_enable_sleep_mode=v.get("sleep_mode", False))
+
+
 def _common(s: dict, output_dir: str, seed: int, use_cpu: bool) -> dict:
     return dict(
         output_dir=output_dir, seed=seed, learning_rate=s["learning_rate"], max_steps=s["max_steps"],
         warmup_steps=s["warmup_steps"], lr_scheduler_type="constant_with_warmup",
-        per_device_train_batch_size=s["batch_size"], num_generations=s["num_generations"],
+        **batch_layout(s["batch_size"], s.get("micro_batch_size")), num_generations=s["num_generations"],
         temperature=s["temperature"], top_p=1.0, top_k=0, max_completion_length=s["max_completion_length"],
         save_strategy="steps", save_steps=s["checkpoint_interval"], save_only_model=False, logging_steps=1,
-        report_to="none", bf16=False, use_cpu=use_cpu, dataloader_pin_memory=False)
+        report_to="none", bf16=False, use_cpu=use_cpu, dataloader_pin_memory=False,
+        gradient_checkpointing=s.get("gradient_checkpointing", False), **_rollouts(s))
 
 
-def trainer_for(method: str, s: dict, model, tokenizer, rows: list[dict], world: str, output_dir: str,
-                seed: int, use_cpu: bool):
-    """An SDPOTrainer or GRPOTrainer for `method` with settings `s` (one grid.train entry)."""
+def training_args(method: str, s: dict, output_dir: str, seed: int, use_cpu: bool):
+    """The GRPOConfig or SDPOConfig for `method` with settings `s` (one grid.train entry)."""
     if method not in ONPOLICY:
         raise ValueError(f"method={method!r}: on-policy methods are {', '.join(map(repr, ONPOLICY))}")
     kind, richness = ONPOLICY[method]
     common = _common(s, output_dir, seed, use_cpu)
     if kind == "grpo":
-        from trl import GRPOConfig, GRPOTrainer
+        from trl import GRPOConfig
 
-        args = GRPOConfig(**common, epsilon=s["epsilon"], epsilon_high=s["epsilon_high"],
+        return GRPOConfig(**common, epsilon=s["epsilon"], epsilon_high=s["epsilon_high"],
                           scale_rewards=s["scale_rewards"], beta=s["beta"])
-        trainer_cls = GRPOTrainer
-    else:
-        from trl.experimental.sdpo import SDPOConfig, SDPOTrainer
+    from trl.experimental.sdpo import SDPOConfig
 
-        args = SDPOConfig(
-            **common, distillation_mode=s["distillation_mode"], distillation_topk=s["distillation_topk"],
-            distillation_add_tail=s["distillation_add_tail"], distillation_alpha=s["distillation_alpha"],
-            distillation_is_clip=s["distillation_is_clip"], teacher_model_kind=s["teacher_model_kind"],
-            teacher_update_rate=s["teacher_update_rate"], success_reward_threshold=s["success_reward_threshold"],
-            dont_reprompt_on_self_success=s["dont_reprompt_on_self_success"],
-            remove_thinking_from_demonstration=richness == "s_nothink",
-            reprompt_template=REPROMPT_TEMPLATE, solution_template=SOLUTION_TEMPLATE)
-        trainer_cls = SDPOTrainer
+    return SDPOConfig(
+        **common, distillation_mode=s["distillation_mode"], distillation_topk=s["distillation_topk"],
+        distillation_add_tail=s["distillation_add_tail"], distillation_alpha=s["distillation_alpha"],
+        distillation_is_clip=s["distillation_is_clip"], teacher_model_kind=s["teacher_model_kind"],
+        teacher_update_rate=s["teacher_update_rate"], success_reward_threshold=s["success_reward_threshold"],
+        dont_reprompt_on_self_success=s["dont_reprompt_on_self_success"],
+        remove_thinking_from_demonstration=richness == "s_nothink",
+        reprompt_template=REPROMPT_TEMPLATE, solution_template=SOLUTION_TEMPLATE)
+
+
+def trainer_for(method: str, s: dict, model, tokenizer, rows: list[dict], world: str, output_dir: str,
+                seed: int, use_cpu: bool):
+    """An SDPOTrainer or GRPOTrainer for `method` with settings `s` (one grid.train entry)."""
+    args = training_args(method, s, output_dir, seed, use_cpu)
+    if ONPOLICY[method][0] == "grpo":
+        from trl import GRPOTrainer as trainer_cls
+    else:
+        from trl.experimental.sdpo import SDPOTrainer as trainer_cls
     return trainer_cls(model=model, reward_funcs=binary_reward(world), args=args,
                        train_dataset=prompt_dataset(rows), processing_class=tokenizer)

@@ -8,6 +8,8 @@ from __future__ import annotations
 from datasets import Dataset
 from trl import SFTConfig, SFTTrainer
 
+from .parallel import batch_layout
+
 
 def as_chat(example: dict) -> dict:
     return {"prompt": [{"role": "user", "content": example["prompt"]}],
@@ -16,14 +18,17 @@ def as_chat(example: dict) -> dict:
 
 def run_sft(model, tokenizer, examples: list[dict], output_dir: str, *, learning_rate: float,
             epochs: float, batch_size: int, warmup_ratio: float, max_length: int, seed: int,
-            weight_decay: float = 0.0, lr_scheduler: str = "cosine", gradient_checkpointing: bool = False) -> None:
-    """Trains `model` in place; scratch checkpoints go to `output_dir`. Gradient checkpointing
+            weight_decay: float = 0.0, lr_scheduler: str = "cosine", micro_batch_size: int | None = None,
+            gradient_checkpointing: bool = False) -> SFTTrainer:
+    """Trains `model` in place and returns the trainer, whose save_model gathers weights that
+    several processes share; scratch checkpoints go to `output_dir`. Gradient checkpointing
     (TRL's default) saves memory on large models at ~30% more compute; small ones go without."""
     data = Dataset.from_list([as_chat(e) for e in examples])
     steps_per_epoch = -(-len(examples) // batch_size)
     args = SFTConfig(
         output_dir=output_dir, learning_rate=learning_rate, num_train_epochs=epochs,
-        per_device_train_batch_size=batch_size, warmup_steps=int(warmup_ratio * epochs * steps_per_epoch),
+        **batch_layout(batch_size, micro_batch_size),
+        warmup_steps=int(warmup_ratio * epochs * steps_per_epoch),
         lr_scheduler_type=lr_scheduler, weight_decay=weight_decay, max_length=max_length, seed=seed,
         completion_only_loss=True, train_sampling_strategy="group_by_length",
         logging_steps=max(1, steps_per_epoch // 4), save_strategy="no", report_to="none",
@@ -31,6 +36,7 @@ def run_sft(model, tokenizer, examples: list[dict], output_dir: str, *, learning
     )
     trainer = SFTTrainer(model=model, args=args, train_dataset=data, processing_class=tokenizer)
     trainer.train()
+    return trainer
 
 
 def _cuda() -> bool:

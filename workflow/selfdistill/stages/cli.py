@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from selfdistill.codehash import code_hash
+from selfdistill.parallel import is_main_process
 from selfdistill.provenance import write_records
 
 
@@ -45,6 +46,8 @@ def stage_run(description: str, argv: list[str] | None = None):
     params, inputs, outputs = json.loads(args.params), _pairs(args.inputs, "--in"), _pairs(args.outputs, "--out")
     started = time.time()
     yield params, SimpleNamespace(**inputs), SimpleNamespace(**outputs)
+    if not is_main_process():
+        return  # in a multi-GPU training job, the first process writes the outputs and records
     main = sys.modules["__main__"].__spec__
     write_records(stage=main.name if main else description, params=params, inputs=inputs, outputs=outputs,
                   started=started, cell=json.loads(args.cell), stage_code=code_hash(main.name) if main else None,

@@ -15,7 +15,9 @@ from selfdistill.templates import RICHNESS
 def main(argv=None):
     with stage_run(__doc__, argv) as (params, inp, out):
         tokenizer = AutoTokenizer.from_pretrained(inp.model)
-        model = AutoModelForCausalLM.from_pretrained(inp.model, dtype=torch.float32).eval()
+        cuda = torch.cuda.is_available()
+        model = AutoModelForCausalLM.from_pretrained(inp.model, dtype=torch.bfloat16 if cuda else torch.float32)
+        model = model.to("cuda" if cuda else "cpu").eval()
         student = [r for r in read_jsonl(inp.student) if r["epistemic"] > 0]
         rows = []
         for level in RICHNESS:

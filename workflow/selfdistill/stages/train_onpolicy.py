@@ -2,7 +2,9 @@
 
 Full trainer checkpoints go to the cell's scratch folder (params["scratch"], outside the rule's
 outputs so a failed job keeps them); a rerun with the same settings resumes from the last one.
-The step checkpoints are published as model-only folders and listed in the manifest.
+The step checkpoints are published as model-only folders and listed in the manifest. Under
+`accelerate launch` every process trains and saves the model together; the first one alone
+manages the scratch folder and writes the other outputs.
 """
 import json
 import logging
@@ -11,11 +13,13 @@ import time
 from pathlib import Path
 
 import torch
+from accelerate import PartialState
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from selfdistill.checkpoints import last_checkpoint, publish, scratch_checkpoints, step_labels
 from selfdistill.io import read_json, read_jsonl, write_json
 from selfdistill.onpolicy import trainer_for
+from selfdistill.parallel import is_main_process
 from selfdistill.provenance import write_records
 from selfdistill.stages.cli import seed_everything, stage_run
 
@@ -37,7 +41,9 @@ def main(argv=None):
     with stage_run(__doc__, argv) as (params, inp, out):
         s, seed, scratch = params["train"], params["seed"], Path(params["scratch"])
         seed_everything(seed)
-        resume = prepare_scratch(scratch, params)
+        # the first process clears scratch left by other settings before any process looks in it
+        with PartialState().main_process_first():
+            resume = prepare_scratch(scratch, params) if is_main_process() else last_checkpoint(scratch)
         if resume:
             logging.info("resumed from %s", resume)
         tokenizer = AutoTokenizer.from_pretrained(inp.model)
@@ -46,6 +52,10 @@ def main(argv=None):
                               str(scratch), seed, use_cpu=not torch.cuda.is_available())
         trainer.train(resume_from_checkpoint=str(resume) if resume else None)
         logging.info("finished at global step %d", trainer.state.global_step)
+        # every process takes part: FSDP and ZeRO-3 gather the sharded weights to save them
+        trainer.save_model(out.model)
+        if not is_main_process():
+            return
 
         found = scratch_checkpoints(scratch)
         wanted = step_labels(s["max_steps"], s["checkpoint_interval"])
@@ -58,7 +68,6 @@ def main(argv=None):
             publish(found[n], steps[f"step{n}"])
         # evaluations read a step folder, not the whole checkpoints output: each gets its own record
         write_records(stage=__spec__.name, params=params, inputs=vars(inp), outputs=steps, started=started)
-        trainer.save_model(out.model)
         tokenizer.save_pretrained(out.model)
         write_json(out.manifest, {
             "method": params["method"], "final_step": trainer.state.global_step,

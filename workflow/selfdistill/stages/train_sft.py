@@ -1,4 +1,8 @@
-"""Stage: off-policy self-distillation of one grid cell, SFT on D_ug or D_sg (Section 4)."""
+"""Stage: off-policy self-distillation of one grid cell, SFT on D_ug or D_sg (Section 4).
+
+Under `accelerate launch` every process trains and saves the model together; the first one
+alone writes the other outputs.
+"""
 import logging
 import math
 import shutil
@@ -9,6 +13,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from selfdistill.io import read_jsonl, write_json
 from selfdistill.offpolicy import equal_datasets
+from selfdistill.parallel import is_main_process
 from selfdistill.sft import run_sft
 from selfdistill.stages.cli import seed_everything, stage_run
 
@@ -27,16 +32,23 @@ def main(argv=None):
         tokenizer = AutoTokenizer.from_pretrained(inp.model)
         model = AutoModelForCausalLM.from_pretrained(inp.model, dtype=torch.float32)
         steps = 0
+        if is_main_process():
+            shutil.rmtree(out.model, ignore_errors=True)
         if examples:  # with min_examples 0 an empty dataset leaves the base model as the checkpoint
             with tempfile.TemporaryDirectory() as scratch:
-                run_sft(model, tokenizer, examples, scratch, learning_rate=s["learning_rate"], epochs=s["epochs"],
-                        batch_size=s["batch_size"], warmup_ratio=s["warmup_ratio"], max_length=s["max_length"],
-                        seed=seed, lr_scheduler="constant_with_warmup",
-                        gradient_checkpointing=s.get("gradient_checkpointing", False))
+                trainer = run_sft(model, tokenizer, examples, scratch, learning_rate=s["learning_rate"],
+                                  epochs=s["epochs"], batch_size=s["batch_size"], warmup_ratio=s["warmup_ratio"],
+                                  max_length=s["max_length"], seed=seed, lr_scheduler="constant_with_warmup",
+                                  micro_batch_size=s.get("micro_batch_size"),
+                                  gradient_checkpointing=s.get("gradient_checkpointing", False))
+                # every process takes part: FSDP and ZeRO-3 gather the sharded weights to save them
+                trainer.save_model(out.model)
             # the Trainer's count of optimizer steps: epochs x batches per epoch, rounded up
             steps = math.ceil(s["epochs"] * math.ceil(len(examples) / s["batch_size"]))
-        shutil.rmtree(out.model, ignore_errors=True)
-        model.save_pretrained(out.model)
+        if not is_main_process():
+            return
+        if not examples:
+            model.save_pretrained(out.model)
         tokenizer.save_pretrained(out.model)
         write_json(out.manifest, {"method": params["method"], "final_step": steps, "num_examples": len(examples),
                                   "steps": {}, "final": out.model, "resumed_from": None, "log_history": []})

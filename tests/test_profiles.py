@@ -1,0 +1,70 @@
+"""The shipped Snakemake profiles: they parse, and they give the GPU rules what SLURM and the
+local scheduler need."""
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import ROOT, TEST_CONFIG, snakemake
+
+from selfdistill.compute import GPU_STAGES, RESOURCES
+
+COMPUTE = {"compute": {"generate": {"gpus": 1, "mem_mb": 20000}, "train": {"gpus": 2, "runtime": 600}}}
+
+
+def resources_of(stdout: str, rule: str) -> list[str]:
+    return re.findall(rf"^rule {rule}:\n(?:.*\n)*?\s+resources: (.*)$", stdout, flags=re.M)
+
+
+@pytest.fixture
+def compute_config(tmp_path):
+    path = tmp_path / "compute.yaml"
+    path.write_text(yaml.safe_dump(COMPUTE))
+    return str(path)
+
+
+def test_slurm_profile_dry_run(tmp_path, compute_config):
+    pytest.importorskip("snakemake_executor_plugin_slurm", reason="the [slurm] extra is not installed")
+    run = snakemake(tmp_path, "-n", "--profile", str(ROOT / "profiles/slurm"), "--configfile", str(TEST_CONFIG))
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    run = snakemake(tmp_path, "-n", "--profile", str(ROOT / "profiles/slurm"), "--configfile", str(TEST_CONFIG),
+                    compute_config)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    for line in resources_of(run.stdout, "train_onpolicy"):
+        # the cluster's choices from the profile, the model's needs from the compute section
+        for item in ("slurm_partition=gpu", "cpus_per_gpu=8", "slurm_account=your_account", "gpu=2", "runtime=600"):
+            assert item in line.split(", "), (item, line)
+    for line in resources_of(run.stdout, "evaluate_base"):
+        assert {"gpu=1", "mem_mb=20000", "runtime=120"} <= set(line.split(", ")), line
+    for line in resources_of(run.stdout, "world"):
+        assert {"slurm_partition=cpu", "mem_mb=8000", "runtime=120"} <= set(line.split(", ")), line
+
+
+def test_slurm_profile_names_resources_the_plugin_reads():
+    plugin = pytest.importorskip("snakemake_executor_plugin_slurm", reason="the [slurm] extra is not installed")
+    source = "\n".join(p.read_text() for p in Path(plugin.__file__).parent.glob("*.py"))
+    read = set(re.findall(r"resources\.get\(\s*[\"'](\w+)[\"']", source)) | set(re.findall(r"resources\.(\w+)\b", source))
+    profile = yaml.safe_load((ROOT / "profiles/slurm/config.yaml").read_text())
+    used = set(profile["default-resources"]) | {k for r in profile["set-resources"].values() for k in r}
+    used |= set(RESOURCES.values())  # what the compute section sets
+    assert used <= read, used - read
+
+
+def test_slurm_profile_sends_exactly_the_gpu_rules_to_the_gpu_partition(tmp_path):
+    run = snakemake(tmp_path, "-n", "-p", "--cores", "1", "--configfile", str(TEST_CONFIG))
+    assert run.returncode == 0, run.stderr[-3000:]
+    stages = dict(re.findall(r"^rule (\w+):\n(?:.*\n)*?Shell command: .*?-m selfdistill\.stages\.(\w+)", run.stdout,
+                             flags=re.M))
+    gpu_rules = {rule for rule, stage in stages.items() if stage in GPU_STAGES}
+    profile = yaml.safe_load((ROOT / "profiles/slurm/config.yaml").read_text())
+    assert set(profile["set-resources"]) == gpu_rules
+
+
+def test_local_gpu_profile_caps_jobs_at_the_machines_gpus(tmp_path, compute_config):
+    run = snakemake(tmp_path, "-n", "-p", "--profile", str(ROOT / "profiles/local-gpu"), "--configfile",
+                    str(TEST_CONFIG), compute_config)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    # compute asks for 2 training GPUs; the profile's machine has 1, so each job gets 1
+    assert resources_of(run.stdout, "train_onpolicy") and all(
+        "gpu=1" in line for line in resources_of(run.stdout, "train_onpolicy"))
+    assert "python -m selfdistill.gpus 1 -- python -m selfdistill.stages.train_onpolicy" in run.stdout
