@@ -10,9 +10,9 @@ generate  completion tokens per second of the project's HFGenerator, of plain mo
           128-token prompt and 256 new tokens (the shapes of the measurements in
           shared/docs/STUDY.md)
 sdpo      seconds per SDPO optimizer step as train_onpolicy runs it in one process (float32,
-          TRL's SDPOTrainer from onpolicy.training_args): 64 completions of 512 tokens, top-100
-          distillation; a coin-flip reward makes about half the rollouts correct, so the teacher
-          is scored as in real training
+          TRL's SDPOTrainer from onpolicy.training_args): 64 completions of 512 tokens in passes
+          of 8, top-100 distillation; a coin-flip reward makes about half the rollouts correct,
+          so the teacher is scored as in real training
 
 Models are Qwen3-1.7B and Qwen3-8B at their published sizes with random weights (built here
 from transformers' Qwen3Config, nothing downloaded) and a word-level tokenizer of Qwen3's
@@ -73,6 +73,7 @@ class Sizes:
     new_tokens: int
     batches: tuple[int, ...]
     sdpo_completions: int  # per optimizer step
+    sdpo_micro_batch: int  # completions per forward and backward pass (gradient accumulation)
     sdpo_generations: int  # per prompt
     sdpo_length: int  # completion tokens
     sdpo_topk: int
@@ -80,9 +81,9 @@ class Sizes:
 
 
 REAL = Sizes(vocab=151936, prompt_words=110, new_tokens=256, batches=(1, 64, 256), sdpo_completions=64,
-             sdpo_generations=8, sdpo_length=512, sdpo_topk=100, sdpo_steps=4)
-TINY = Sizes(vocab=512, prompt_words=12, new_tokens=16, batches=(1, 4), sdpo_completions=8, sdpo_generations=4,
-             sdpo_length=16, sdpo_topk=20, sdpo_steps=2)
+             sdpo_micro_batch=8, sdpo_generations=8, sdpo_length=512, sdpo_topk=100, sdpo_steps=4)
+TINY = Sizes(vocab=512, prompt_words=12, new_tokens=16, batches=(1, 4), sdpo_completions=8, sdpo_micro_batch=4,
+             sdpo_generations=4, sdpo_length=16, sdpo_topk=20, sdpo_steps=2)
 
 
 def random_tokenizer(vocab_size: int) -> PreTrainedTokenizerFast:
@@ -215,7 +216,8 @@ def time_sdpo(model_dir: Path, params: int, sizes: Sizes, scratch: Path) -> dict
     from trl.experimental.sdpo import SDPOTrainer
 
     default = yaml.safe_load((ROOT / "config/config.yaml").read_text())["grid"]["train"]["sdpo_s"]
-    s = {**default, "batch_size": sizes.sdpo_completions, "num_generations": sizes.sdpo_generations,
+    s = {**default, "batch_size": sizes.sdpo_completions, "micro_batch_size": sizes.sdpo_micro_batch,
+         "num_generations": sizes.sdpo_generations,
          "max_completion_length": sizes.sdpo_length, "distillation_topk": sizes.sdpo_topk,
          "max_steps": sizes.sdpo_steps, "warmup_steps": 0, "checkpoint_interval": sizes.sdpo_steps + 1}
     tokenizer = random_tokenizer(sizes.vocab)
@@ -240,8 +242,8 @@ def time_sdpo(model_dir: Path, params: int, sizes: Sizes, scratch: Path) -> dict
         del trainer, model
         free_memory()
     later = timer.seconds[1:] or timer.seconds
-    return {"settings": {k: s[k] for k in ("batch_size", "num_generations", "max_completion_length", "distillation_topk",
-                                           "distillation_mode", "teacher_model_kind")},
+    return {"settings": {k: s[k] for k in ("batch_size", "micro_batch_size", "num_generations", "max_completion_length",
+                                           "distillation_topk", "distillation_mode", "teacher_model_kind")},
             "dtype": "float32", "prompt_words": sizes.prompt_words, "step_seconds": timer.seconds,
             "seconds_per_step_after_first": round(sum(later) / len(later), 3), "steps": logged,
             "peak_gib": round(torch.cuda.max_memory_allocated() / 2**30, 2) if torch.cuda.is_available() else None}

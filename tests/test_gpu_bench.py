@@ -21,6 +21,7 @@ def test_tiny_bench_measures_generation_and_sdpo(tmp_path):
     vllm = result["generate"]["tiny"]["vllm"]
     assert "skipped" in vllm or vllm["generator"][0]["tokens"] > 0
     sdpo = result["sdpo"]["tiny"]
-    assert sdpo["settings"]["batch_size"] == 8 and len(sdpo["step_seconds"]) == 2
+    assert (sdpo["settings"]["batch_size"], sdpo["settings"]["micro_batch_size"]) == (8, 4)
+    assert len(sdpo["step_seconds"]) == 2
     assert sdpo["seconds_per_step_after_first"] > 0 and len(sdpo["steps"]) == 2
     assert all(0 < s["completions/mean_length"] <= 16 for s in sdpo["steps"])
