@@ -23,7 +23,9 @@ rule select_problems:
             "candidates", "samples", "pass_rate", "max_problems", "seed", "batch_size", "sampling")),
     resources:
         **compute_resources("select_problems"),
-    threads: workflow.cores
+    # on the path to every Section 3 job: start it before the base model's evaluations, beside them
+    priority: 1
+    threads: 1
     log:
         "logs/section3/select_problems.log",
     shell:
@@ -43,7 +45,8 @@ rule contexts:
         settings=settings(section3_settings("regen_tries", "seed", "batch_size", "sampling")),
     resources:
         **compute_resources("contexts"),
-    threads: workflow.cores
+    priority: 1
+    threads: 1
     log:
         "logs/section3/contexts.log",
     shell:
