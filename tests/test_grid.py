@@ -73,6 +73,16 @@ def test_reward_is_the_worlds_grader_on_the_boxed_answer():
     assert reward(prompts=[None] * 3, completions=completions, answer=["12", "12", "12"]) == [1.0, 0.0, 0.0]
 
 
+def test_math_reward_reads_the_answer_after_a_bare_think_close():
+    # R1-Distill's template opens <think> in the prompt: a completion holds only the closing tag,
+    # and a \boxed{} inside the thinking is not the answer
+    reward = binary_reward("math")
+    completions = ["Maybe \\boxed{1/3}? No.\n</think>\n\nSo $\\boxed{\\frac{1}{2}}$.",
+                   "Maybe \\boxed{0.5}.\n</think>\n\nI give up.",
+                   "<think>Thinking, cut short \\boxed{0.5}"]
+    assert reward(prompts=[None] * 3, completions=completions, answer=["0.5"] * 3) == [1.0, 0.0, 0.0]
+
+
 def test_step_labels_and_checkpoint_steps():
     assert step_labels(4, 2) == [2]
     assert step_labels(10, 3) == [3, 6, 9]
