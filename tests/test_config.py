@@ -16,7 +16,7 @@ def merged(override: dict) -> dict:
     return merge(copy.deepcopy(DEFAULT), override)
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "config").glob("*.yaml")))
+@pytest.mark.parametrize("name", sorted(str(p.relative_to(ROOT / "config")) for p in (ROOT / "config").rglob("*.yaml")))
 def test_shipped_configs_are_valid(name):
     override = yaml.safe_load((ROOT / "config" / name).read_text())
     validate_config(merged(override))
@@ -34,6 +34,14 @@ def test_shipped_configs_are_valid(name):
     ({"grid": {"train": {"grpo": {"batch_size": 12}}}}, ["grid.train.grpo.batch_size", "12", "num_generations=8"]),
     ({"grid": {"train": {"grpo": {"distillation_topk": 5}}}}, ["grid.train.grpo", "'distillation_topk' was unexpected"]),
     ({"grid": {"train": {"sdpo_s": {"teacher_model_kind": "frozen"}}}}, ["grid.train.sdpo_s.teacher_model_kind", "'ema'"]),
+    ({"world": "maths"}, ["world", "'maths'", "'arith', 'math'"]),
+    ({"world": "math"}, ["model.name", "built_in", "needs a pretrained model"]),
+    ({"math": {"ood": ["aime24", "gsm8k"]}}, ["math.ood", "['gsm8k']", "aime24, aime25, amc23, math500", "math.benchmarks"]),
+    ({"math": {"coverage_files": {"32": {"source": "x.parquet"}}}}, ["math.coverage_files", "'32'"]),
+    ({"math": {"pool": {"source": "x.parquet", "sha256": "abc"}}}, ["math.pool.sha256", "'abc' does not match"]),
+    ({"math": {"coverage_files": {"64": {"source": "x.parquet", "limit": 3}}}}, ["math.coverage_files.64", "'limit' was unexpected"]),
+    ({"model": {"enable_thinking": "yes"}}, ["model.enable_thinking", "'yes' is not of type"]),
+    ({"model": {"dtype": "int8"}}, ["model.dtype", "'int8'", "'bfloat16'"]),
 ])
 def test_bad_values_are_named(override, needles):
     with pytest.raises(ConfigError) as info:

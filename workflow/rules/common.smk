@@ -1,6 +1,7 @@
 # Shared by every rule: config validation, the command line that runs a stage, and what
 # Snakemake records about each job so that a change reruns exactly the jobs it affects.
 import json
+import os
 import shlex
 
 from selfdistill.codehash import code_hash
