@@ -39,6 +39,14 @@ def settings(select=lambda wildcards: {}):
     return lambda wildcards: json.dumps(select(wildcards), sort_keys=True)
 
 
+def chat_settings():
+    """The chat template's thinking switch, for every job that renders prompts. Left out while
+    null: that is the template's default, the same as not passing it, so configs that never set
+    it keep their jobs' settings."""
+    thinking = config["model"]["enable_thinking"]
+    return {} if thinking is None else {"enable_thinking": thinking}
+
+
 def stage_code(name):
     """Hash of the code `python -m selfdistill.stages.<name>` runs (the module and the library
     modules it imports). A plain-string param, so Snakemake records it and an edit to that code

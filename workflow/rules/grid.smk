@@ -24,7 +24,7 @@ def checkpoints_of(method):
 
 def eval_settings_grid(wildcards):
     # the base model's evaluation settings, so every checkpoint is compared with it like for like
-    return {"world": config["world"], "backend": config["backend"], **config["evaluation"]}
+    return {"world": config["world"], "backend": config["backend"], **config["evaluation"], **chat_settings()}
 
 
 def coverage_source(wildcards):

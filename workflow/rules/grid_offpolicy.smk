@@ -5,7 +5,7 @@ OFFPOLICY_DIR = f"{GRID_DIR}/offpolicy/{{coverage}}"
 def offpolicy_sampling(wildcards):
     o = GRID["offpolicy"]
     return {"world": config["world"], "backend": config["backend"], "batch_size": o["batch_size"],
-            "sampling": o["sampling"]}
+            "sampling": o["sampling"], **chat_settings()}
 
 
 rule offpolicy_unguided:
@@ -78,7 +78,8 @@ rule train_sft:
     params:
         cmd=stage("train_sft"),
         code=stage_code("train_sft"),
-        settings=settings(lambda w: {"method": w.method, "seed": int(w.seed), "train": GRID["train"][w.method]}),
+        settings=settings(lambda w: {"method": w.method, "seed": int(w.seed), "train": GRID["train"][w.method],
+                                     **chat_settings()}),
     threads: 1
     log:
         "logs/grid/train_{method}_{coverage}_seed{seed}.log",

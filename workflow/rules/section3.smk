@@ -4,7 +4,8 @@ from selfdistill.templates import RICHNESS
 def section3_settings(*keys):
     def settings(wildcards):
         s3 = config["section3"]
-        return {"world": config["world"], "backend": config["backend"], **{k: s3[k] for k in keys}}
+        return {"world": config["world"], "backend": config["backend"], **{k: s3[k] for k in keys},
+                **chat_settings()}
 
     return settings
 
@@ -50,7 +51,7 @@ def trace_settings(wildcards):
     s3 = config["section3"]
     sampling = {**s3["sampling"], "n": s3["traces_per_problem"], "seed": s3["seed"]}
     return {"world": config["world"], "backend": config["backend"], "batch_size": s3["batch_size"],
-            "sampling": sampling}
+            "sampling": sampling, **chat_settings()}
 
 
 rule teacher_traces:

@@ -36,23 +36,26 @@ def binary_reward(world: str):
     return correct
 
 
-def _common(s: dict, output_dir: str, seed: int, use_cpu: bool) -> dict:
-    return dict(
+def _common(s: dict, output_dir: str, seed: int, use_cpu: bool, enable_thinking: bool | None) -> dict:
+    common = dict(
         output_dir=output_dir, seed=seed, learning_rate=s["learning_rate"], max_steps=s["max_steps"],
         warmup_steps=s["warmup_steps"], lr_scheduler_type="constant_with_warmup",
         per_device_train_batch_size=s["batch_size"], num_generations=s["num_generations"],
         temperature=s["temperature"], top_p=1.0, top_k=0, max_completion_length=s["max_completion_length"],
         save_strategy="steps", save_steps=s["checkpoint_interval"], save_only_model=False, logging_steps=1,
         report_to="none", bf16=False, use_cpu=use_cpu, dataloader_pin_memory=False)
+    if enable_thinking is not None:  # rollouts render prompts as the evaluations do
+        common["chat_template_kwargs"] = {"enable_thinking": enable_thinking}
+    return common
 
 
 def trainer_for(method: str, s: dict, model, tokenizer, rows: list[dict], world: str, output_dir: str,
-                seed: int, use_cpu: bool):
+                seed: int, use_cpu: bool, enable_thinking: bool | None = None):
     """An SDPOTrainer or GRPOTrainer for `method` with settings `s` (one grid.train entry)."""
     if method not in ONPOLICY:
         raise ValueError(f"method={method!r}: on-policy methods are {', '.join(map(repr, ONPOLICY))}")
     kind, richness = ONPOLICY[method]
-    common = _common(s, output_dir, seed, use_cpu)
+    common = _common(s, output_dir, seed, use_cpu, enable_thinking)
     if kind == "grpo":
         from trl import GRPOConfig, GRPOTrainer
 

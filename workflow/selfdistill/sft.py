@@ -9,16 +9,19 @@ from datasets import Dataset
 from trl import SFTConfig, SFTTrainer
 
 
-def as_chat(example: dict) -> dict:
-    return {"prompt": [{"role": "user", "content": example["prompt"]}],
-            "completion": [{"role": "assistant", "content": example["completion"]}]}
+def as_chat(example: dict, enable_thinking: bool | None = None) -> dict:
+    """A conversational prompt-completion row; TRL passes `chat_template_kwargs` to the template,
+    so the prompt renders as it did when the completion was sampled."""
+    row = {"prompt": [{"role": "user", "content": example["prompt"]}],
+           "completion": [{"role": "assistant", "content": example["completion"]}]}
+    return row if enable_thinking is None else {**row, "chat_template_kwargs": {"enable_thinking": enable_thinking}}
 
 
 def run_sft(model, tokenizer, examples: list[dict], output_dir: str, *, learning_rate: float,
             epochs: float, batch_size: int, warmup_ratio: float, max_length: int, seed: int,
-            weight_decay: float = 0.0, lr_scheduler: str = "cosine") -> None:
+            weight_decay: float = 0.0, lr_scheduler: str = "cosine", enable_thinking: bool | None = None) -> None:
     """Trains `model` in place; scratch checkpoints go to `output_dir`."""
-    data = Dataset.from_list([as_chat(e) for e in examples])
+    data = Dataset.from_list([as_chat(e, enable_thinking) for e in examples])
     steps_per_epoch = -(-len(examples) // batch_size)
     args = SFTConfig(
         output_dir=output_dir, learning_rate=learning_rate, num_train_epochs=epochs,

@@ -31,7 +31,7 @@ def main(argv=None):
             with tempfile.TemporaryDirectory() as scratch:
                 run_sft(model, tokenizer, examples, scratch, learning_rate=s["learning_rate"], epochs=s["epochs"],
                         batch_size=s["batch_size"], warmup_ratio=s["warmup_ratio"], max_length=s["max_length"],
-                        seed=seed, lr_scheduler="constant_with_warmup")
+                        seed=seed, lr_scheduler="constant_with_warmup", enable_thinking=params.get("enable_thinking"))
             # the Trainer's count of optimizer steps: epochs x batches per epoch, rounded up
             steps = math.ceil(s["epochs"] * math.ceil(len(examples) / s["batch_size"]))
         shutil.rmtree(out.model, ignore_errors=True)
