@@ -1,18 +1,15 @@
 """On-policy training of the grid (Sections 5-6): SDPO and GRPO from TRL on a binary reward.
 
-SDPO's teacher is the same model shown a sibling's correct rollout; the two templates below make
-TRL render exactly the study's on-policy teacher prompt (templates.onpolicy_teacher_prompt).
+SDPO's teacher is the same model shown a sibling's correct rollout, in the study's on-policy
+teacher prompt (`teacher_prompt`).
 """
 from __future__ import annotations
 
 from datasets import Dataset
 
-from .metrics import extract_answer
+from .metrics import extract_answer, strip_thinking
+from .templates import onpolicy_teacher_prompt
 from .worlds import grader
-
-# TRL writes reprompt_template.format(prompt=, solution=solution_template.format(...), feedback="")
-SOLUTION_TEMPLATE = "\nCorrect solution:\n\n{successful_previous_attempt}"
-REPROMPT_TEMPLATE = "{prompt}{solution}{feedback}\n\nCorrectly solve the original question."
 
 # method -> (trainer, richness of the teacher's context); SFT methods live in sft.py
 ONPOLICY = {"sdpo_s": ("sdpo", "s"), "sdpo_s_nothink": ("sdpo", "s_nothink"), "sdpo_s_ema": ("sdpo", "s"),
@@ -34,6 +31,27 @@ def binary_reward(world: str):
         return [float(grade(extract_answer(t), a)) for t, a in zip(texts, answer)]
 
     return correct
+
+
+def teacher_prompt(prompt: str, demo: str, richness: str) -> str:
+    """The study's on-policy teacher prompt showing a sibling's correct rollout `demo`, whole
+    (c = s) or with its thinking stripped (c = s_nothink), a bare </think> included."""
+    return onpolicy_teacher_prompt(prompt, strip_thinking(demo) if richness == "s_nothink" else demo)
+
+
+def use_teacher_prompt(trainer, richness: str) -> None:
+    """Make an SDPOTrainer render `teacher_prompt`. TRL's remove_thinking_from_demonstration only
+    removes whole <think>...</think> blocks, and R1-Distill rollouts hold just the closing tag
+    (the template opens <think> in the prompt), so the builder's rendering hook is replaced. With
+    solution_template "{successful_previous_attempt}" the hook receives the decoded rollout as
+    is; environment feedback, its third argument, is off in every run."""
+    from trl.experimental.sdpo.sdpo_trainer import SuccessfulRolloutTeacherContextBuilder
+
+    class StudyTeacherContext(SuccessfulRolloutTeacherContextBuilder):
+        def _build_reprompt_text(self, prompt_text: str, solution_text: str, feedback_text: str) -> str:
+            return teacher_prompt(prompt_text, solution_text, richness)
+
+    trainer.teacher_context_builder = StudyTeacherContext(trainer)
 
 
 def _common(s: dict, output_dir: str, seed: int, use_cpu: bool, enable_thinking: bool | None) -> dict:
@@ -71,8 +89,10 @@ def trainer_for(method: str, s: dict, model, tokenizer, rows: list[dict], world:
             distillation_is_clip=s["distillation_is_clip"], teacher_model_kind=s["teacher_model_kind"],
             teacher_update_rate=s["teacher_update_rate"], success_reward_threshold=s["success_reward_threshold"],
             dont_reprompt_on_self_success=s["dont_reprompt_on_self_success"],
-            remove_thinking_from_demonstration=richness == "s_nothink",
-            reprompt_template=REPROMPT_TEMPLATE, solution_template=SOLUTION_TEMPLATE)
+            solution_template="{successful_previous_attempt}")
         trainer_cls = SDPOTrainer
-    return trainer_cls(model=model, reward_funcs=binary_reward(world), args=args,
-                       train_dataset=prompt_dataset(rows), processing_class=tokenizer)
+    trainer = trainer_cls(model=model, reward_funcs=binary_reward(world), args=args,
+                          train_dataset=prompt_dataset(rows), processing_class=tokenizer)
+    if kind == "sdpo":
+        use_teacher_prompt(trainer, richness)
+    return trainer
