@@ -1,6 +1,8 @@
 """The math world's splits from configured sources: pool, held-out draw, coverage files, benchmarks."""
 import hashlib
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from test_mathdata import write_dapo
 
@@ -19,6 +21,10 @@ def files(tmp_path):
     pool = write_dapo(tmp_path / "pool.parquet", [problem(i) for i in range(30)] * 2)
     twin = ("id-twin", *problem(5, "boxed")[1:])
     coverage = write_dapo(tmp_path / "cov.parquet", [problem(3, "boxed"), twin] * 3)
+    # the study's files name each row by its DAPO id
+    table = pq.read_table(coverage)
+    pq.write_table(table.append_column("problem_id", pa.array([r["index"] for r in table["extra_info"].to_pylist()])),
+                   coverage)
     bench_a = write_dapo(tmp_path / "a.parquet", [problem(100 + i, "boxed") for i in range(4)])
     bench_b = write_dapo(tmp_path / "b.parquet", [problem(200 + i, "boxed") for i in range(3)])
     return pool, coverage, bench_a, bench_b
@@ -44,7 +50,7 @@ def test_splits_partition_the_pool_and_keep_coverage_problems_out_of_the_heldout
     # id-003 is in the coverage file, id-005 under another id with the same text
     assert {"id-003", "id-005"} <= set(train)
     # the coverage file passes through row for row, repeats and order included
-    assert ids(splits["coverage_8x8"]) == ["math_dapo:id-003", "math_dapo:id-twin"] * 3
+    assert ids(splits["coverage_8x8"]) == ["id-003", "id-twin"] * 3
     for row in splits["train"]:
         assert row["reference"] == f"\\boxed{{{row['answer']}}}" and row["prompt"].endswith(mathdata.INSTRUCTION)
 
