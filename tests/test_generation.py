@@ -5,9 +5,11 @@ import torch
 from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers
 from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
+from selfdistill import arith
 from selfdistill.generation import (
     Completion, HFGenerator, SamplingParams, banned_token_sequences, load_generator, render_chat,
 )
+from selfdistill.sampling import sample_and_grade
 
 WORDS = ["wait", "hmm", "check", "so", "the", "answer", "is", "what", "user", "assistant"]
 SPECIAL = ["<unk>", "<|pad|>", "<|im_start|>", "<|im_end|>", "<think>", "</think>"]
@@ -187,6 +189,25 @@ def test_render_chat(tokenizer):
     assert render_chat(tokenizer, "What is 1+2?") == base
     assert render_chat(tokenizer, "What is 1+2?", enable_thinking=True) == base
     assert render_chat(tokenizer, "What is 1+2?", enable_thinking=False) == base + "<think>\n\n</think>\n\n"
+
+
+def test_sample_and_grade_renders_with_the_thinking_switch_and_grades_after_think(tokenizer):
+    class Recorder:
+        def __init__(self):
+            self.tokenizer, self.prompts = tokenizer, None
+
+        def generate(self, prompts, params):
+            self.prompts = prompts
+            # R1-Distill style: the completion closes a <think> the prompt opened
+            return [[Completion(text="So \\boxed{2}?\n</think>\nThe answer is \\boxed{3}.", num_tokens=9,
+                                finished=True)] for _ in prompts]
+
+    gen = Recorder()
+    [row] = sample_and_grade(gen, [{"problem_id": "a", "prompt": "What is 1+2?", "answer": "3"}],
+                             SamplingParams(), arith.grade, enable_thinking=False)
+    assert gen.prompts == [render_chat(tokenizer, "What is 1+2?", enable_thinking=False)]
+    assert gen.prompts[0].endswith("<|im_start|>assistant\n<think>\n\n</think>\n\n")
+    assert row["prediction"] == "3" and row["correct"]
 
 
 def test_load_generator(generator, tmp_path):

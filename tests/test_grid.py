@@ -2,15 +2,19 @@
 the trainers' settings."""
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import yaml
+from conftest import ROOT
+from test_generation import make_model_dir
+from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from selfdistill.coverage import LEVELS, coverage_set, distinct_problems
 from selfdistill.checkpoints import step_labels
 from selfdistill.grid_summary import step_of
 from selfdistill.offpolicy import equal_datasets, guided_prompts
-from selfdistill.onpolicy import REPROMPT_TEMPLATE, SOLUTION_TEMPLATE, binary_reward, training_args
+from selfdistill.onpolicy import binary_reward, trainer_for, training_args, use_teacher_prompt
 from selfdistill.templates import onpolicy_teacher_prompt
 
 TRAIN = yaml.safe_load((Path(__file__).resolve().parents[1] / "config" / "config.yaml").read_text())["grid"]["train"]
@@ -65,11 +69,17 @@ def test_offpolicy_datasets_pair_student_prompts_and_have_equal_sizes():
     assert len(data["sft_ug"]) == len(data["sft_sg"]) == 1
 
 
-def test_sdpo_templates_render_the_studys_onpolicy_teacher_prompt():
-    # as TRL's SDPOTrainer composes them (solution inside reprompt, no feedback)
-    solution = SOLUTION_TEMPLATE.format(successful_previous_attempt="DEMO")
-    rendered = REPROMPT_TEMPLATE.format(prompt="PROMPT", solution=solution, feedback="")
-    assert rendered == onpolicy_teacher_prompt("PROMPT", "DEMO")
+@pytest.mark.parametrize("demo", ["<think>\nDoubt.\n</think>\nSo \\boxed{5}.",
+                                  "Doubt.\n</think>\nSo \\boxed{5}."])  # R1-Distill: bare </think>
+def test_sdpo_teacher_sees_the_studys_prompt_and_strips_thinking_for_s_nothink(demo):
+    trainer = SimpleNamespace()
+    use_teacher_prompt(trainer, "s_nothink")
+    # the hook TRL's SDPOTrainer renders every teacher prompt with (no environment feedback)
+    rendered = trainer.teacher_context_builder._build_reprompt_text("PROMPT", demo, "")
+    assert rendered == onpolicy_teacher_prompt("PROMPT", "So \\boxed{5}.")
+    use_teacher_prompt(trainer, "s")
+    assert trainer.teacher_context_builder._build_reprompt_text("PROMPT", demo, "") == \
+        onpolicy_teacher_prompt("PROMPT", demo)
 
 
 def test_reward_is_the_worlds_grader_on_the_boxed_answer():
@@ -77,6 +87,16 @@ def test_reward_is_the_worlds_grader_on_the_boxed_answer():
     completions = [[{"role": "assistant", "content": "<think>x</think> \\boxed{12}"}],
                    [{"role": "assistant", "content": "\\boxed{13}"}], [{"role": "assistant", "content": "none"}]]
     assert reward(prompts=[None] * 3, completions=completions, answer=["12", "12", "12"]) == [1.0, 0.0, 0.0]
+
+
+def test_math_reward_reads_the_answer_after_a_bare_think_close():
+    # R1-Distill's template opens <think> in the prompt: a completion holds only the closing tag,
+    # and a \boxed{} inside the thinking is not the answer
+    reward = binary_reward("math")
+    completions = ["Maybe \\boxed{1/3}? No.\n</think>\n\nSo $\\boxed{\\frac{1}{2}}$.",
+                   "Maybe \\boxed{0.5}.\n</think>\n\nI give up.",
+                   "<think>Thinking, cut short \\boxed{0.5}"]
+    assert reward(prompts=[None] * 3, completions=completions, answer=["0.5"] * 3) == [1.0, 0.0, 0.0]
 
 
 def test_step_labels_and_checkpoint_steps():
@@ -99,3 +119,20 @@ def test_rollouts_use_transformers_generate_unless_vllm_is_set(method, tmp_path)
                          seed=0, use_cpu=True)
     assert (args.vllm_max_model_length, args.vllm_enable_sleep_mode) == (None, False)
     assert "vllm" not in sys.modules  # building the config never loads vLLM
+
+
+@pytest.mark.parametrize("method", ["grpo", "sdpo_s_nothink"])
+def test_trainers_render_prompts_with_the_thinking_switch(tmp_path, method):
+    model_dir = make_model_dir(tmp_path / "model")  # its template reads enable_thinking
+    settings = {**yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["grid"]["train"][method],
+                "batch_size": 4, "num_generations": 2, "max_steps": 1, "distillation_topk": 5}
+    rows = [{"problem_id": "a", "prompt": "What is 1+2?", "answer": "3"}]
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    trainer = trainer_for(method, settings, AutoModelForCausalLM.from_pretrained(model_dir), tokenizer, rows,
+                          "arith", str(tmp_path / "out"), seed=0, use_cpu=True, enable_thinking=False)
+    assert trainer.args.chat_template_kwargs == {"enable_thinking": False}
+    if method.startswith("sdpo"):  # the student's prompt as SDPO tokenizes it, and the study's teacher prompt
+        [ids] = trainer._tokenize_prompts([[{"role": "user", "content": "What is 1+2?"}]])
+        assert tokenizer.decode(ids).endswith("<think>\n\n</think>\n\n")
+        builder = trainer.teacher_context_builder
+        assert builder._build_reprompt_text("P", "x</think> \\boxed{3}", "") == onpolicy_teacher_prompt("P", "\\boxed{3}")

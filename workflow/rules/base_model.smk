@@ -1,17 +1,43 @@
-rule base_model:
-    """Tokenizer and tiny decoder pretrained from scratch; a normal Hugging Face checkpoint."""
-    input:
-        corpus=rules.world.output.corpus,
-    output:
-        model=directory(BASE_MODEL),
-    params:
-        cmd=stage("base_model"),
-        code=stage_code("base_model"),
-        settings=settings(lambda w: config["base_model"]),
-    resources:
-        **compute_resources("base_model"),
-    threads: workflow.cores
-    log:
-        "logs/base_model.log",
-    shell:
-        "OMP_NUM_THREADS={threads} {params.cmd} --rule {rule} --params {params.settings:q} > {log} 2>&1"
+MODEL = config["model"]
+
+if MODEL["name"] == "built_in":
+
+    rule base_model:
+        """Tokenizer and tiny decoder pretrained from scratch; a normal Hugging Face checkpoint."""
+        input:
+            corpus=rules.world.output.corpus,
+        output:
+            model=directory(BASE_MODEL),
+        params:
+            cmd=stage("base_model"),
+            code=stage_code("base_model"),
+            settings=settings(lambda w: config["base_model"]),
+        resources:
+            **compute_resources("base_model"),
+        threads: workflow.cores
+        log:
+            "logs/base_model.log",
+        shell:
+            "OMP_NUM_THREADS={threads} {params.cmd} --rule {rule} --params {params.settings:q} > {log} 2>&1"
+
+else:
+    # A local folder is an input, tracked like data (a relative path starts at the repository
+    # root); a hub id or package:<module> is resolved in the job, so the DAG is known offline.
+    LOCAL_MODEL = os.path.join(workflow.basedir, MODEL["name"])
+
+    rule fetch_model:
+        """A pretrained model saved as a normal checkpoint (weights, tokenizer, chat template)."""
+        input:
+            **({"source": LOCAL_MODEL} if os.path.isdir(LOCAL_MODEL) else {}),
+        output:
+            model=directory(BASE_MODEL),
+        params:
+            cmd=stage("fetch_model"),
+            code=stage_code("fetch_model"),
+            # the thinking switch is for rendering prompts, not for the saved model
+            settings=settings(lambda w: {k: v for k, v in MODEL.items() if k != "enable_thinking"}),
+        threads: workflow.cores
+        log:
+            "logs/fetch_model.log",
+        shell:
+            "OMP_NUM_THREADS={threads} {params.cmd} --rule {rule} --params {params.settings:q} > {log} 2>&1"

@@ -1,6 +1,7 @@
 # Shared by every rule: config validation, the command line that runs a stage, and what
 # Snakemake records about each job so that a change reruns exactly the jobs it affects.
 import json
+import os
 import shlex
 
 from selfdistill.codehash import code_hash
@@ -41,6 +42,14 @@ def settings(select=lambda wildcards: {}):
     """Params callable giving the JSON settings of one job. Snakemake records this value, so a
     change in it, and only in it, reruns the job (the `params` rerun trigger)."""
     return lambda wildcards: json.dumps(select(wildcards), sort_keys=True)
+
+
+def chat_settings():
+    """The chat template's thinking switch, for every job that renders prompts. Left out while
+    null: that is the template's default, the same as not passing it, so configs that never set
+    it keep their jobs' settings."""
+    thinking = config["model"]["enable_thinking"]
+    return {} if thinking is None else {"enable_thinking": thinking}
 
 
 def stage_code(name):

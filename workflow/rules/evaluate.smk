@@ -1,6 +1,6 @@
 def eval_settings(wildcards):
     return {"world": config["world"], "backend": config["backend"], **config["evaluation"],
-            "ban_epistemic": wildcards.decoding == "banned"}
+            "ban_epistemic": wildcards.decoding == "banned", **chat_settings()}
 
 
 rule evaluate_base:

@@ -24,13 +24,20 @@ def checkpoints_of(method):
 
 def eval_settings_grid(wildcards):
     # one setting for the base (step 0) and every checkpoint, so all compare like for like
-    return {"world": config["world"], "backend": config["backend"], **GRID["evaluation"]}
+    return {"world": config["world"], "backend": config["backend"], **GRID["evaluation"], **chat_settings()}
+
+
+def coverage_source(wildcards):
+    """The world's fixed set for this level where it has one (the study's files), else the pool
+    the level is drawn from."""
+    fixed = dict(rules.world.output.items()).get(f"coverage_{wildcards.coverage}")
+    return {"given": fixed} if fixed else {"pool": rules.world.output.train}
 
 
 rule coverage:
     """One task-coverage training set (nested in the larger ones) and its distinct problems."""
     input:
-        pool=rules.world.output.train,
+        unpack(coverage_source),
     output:
         rows=f"{GRID_DIR}/coverage/{{coverage}}.jsonl",
         seen=f"{GRID_DIR}/coverage/{{coverage}}.seen.jsonl",

@@ -5,7 +5,7 @@ OFFPOLICY_DIR = f"{GRID_DIR}/offpolicy/{{coverage}}"
 def offpolicy_sampling(wildcards):
     o = GRID["offpolicy"]
     return {"world": config["world"], "backend": config["backend"], "batch_size": o["batch_size"],
-            "sampling": o["sampling"]}
+            "sampling": o["sampling"], **chat_settings()}
 
 
 rule offpolicy_unguided:
@@ -82,7 +82,8 @@ rule train_sft:
     params:
         cmd=stage("train_sft"),
         code=stage_code("train_sft"),
-        settings=settings(lambda w: {"method": w.method, "seed": int(w.seed), "train": GRID["train"][w.method]}),
+        settings=settings(lambda w: {"method": w.method, "seed": int(w.seed), "train": GRID["train"][w.method],
+                                     **chat_settings()}),
     resources:
         **compute_resources("train_sft"),
     threads: 1

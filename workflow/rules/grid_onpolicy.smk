@@ -18,7 +18,7 @@ rule train_onpolicy:
         settings=settings(lambda w: {
             "method": w.method, "seed": int(w.seed), "world": config["world"], "train": GRID["train"][w.method],
             # outside the outputs, which Snakemake deletes when a job fails
-            "scratch": f"{GRID_DIR}/.scratch/{w.method}/{w.coverage}/seed{w.seed}"}),
+            "scratch": f"{GRID_DIR}/.scratch/{w.method}/{w.coverage}/seed{w.seed}", **chat_settings()}),
     resources:
         **compute_resources("train_onpolicy"),
     threads: 1

@@ -4,7 +4,8 @@ from selfdistill.templates import RICHNESS
 def section3_settings(*keys):
     def settings(wildcards):
         s3 = config["section3"]
-        return {"world": config["world"], "backend": config["backend"], **{k: s3[k] for k in keys}}
+        return {"world": config["world"], "backend": config["backend"], **{k: s3[k] for k in keys},
+                **chat_settings()}
 
     return settings
 
@@ -57,7 +58,7 @@ def trace_settings(wildcards):
     s3 = config["section3"]
     sampling = {**s3["sampling"], "n": s3["traces_per_problem"], "seed": s3["seed"]}
     return {"world": config["world"], "backend": config["backend"], "batch_size": s3["batch_size"],
-            "sampling": sampling}
+            "sampling": sampling, **chat_settings()}
 
 
 rule teacher_traces:
@@ -113,7 +114,7 @@ rule teacher_probe:
     params:
         cmd=stage("teacher_probe"),
         code=stage_code("teacher_probe"),
-        settings=settings(lambda w: {"batch_size": config["section3"]["batch_size"] // 8}),
+        settings=settings(lambda w: {"batch_size": config["section3"]["batch_size"] // 8, **chat_settings()}),
     resources:
         **compute_resources("teacher_probe"),
     threads: 1

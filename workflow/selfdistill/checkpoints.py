@@ -42,6 +42,18 @@ def publish(source: Path, dest: str | Path) -> None:
     tmp.rename(dest)
 
 
+def save_model(model, tokenizer, dest: str | Path) -> None:
+    """Save model and tokenizer (its chat template included) beside `dest`, then move them there,
+    so a killed job never leaves a half-written model."""
+    dest = str(dest).rstrip("/")
+    tmp = dest + ".tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save_pretrained(tmp)
+    tokenizer.save_pretrained(tmp)
+    shutil.rmtree(dest, ignore_errors=True)
+    shutil.move(tmp, dest)
+
+
 def step_labels(max_steps: int, interval: int) -> list[int]:
     """Steps with a published checkpoint: every `interval` steps before the last; the last step is
     the final model."""

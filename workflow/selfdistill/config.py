@@ -6,6 +6,8 @@ from pathlib import Path
 import yaml
 from jsonschema import Draft202012Validator
 
+from .mathdata import BENCHMARKS
+
 SCHEMA = Path(__file__).resolve().parents[1] / "schemas" / "config.schema.yaml"
 
 
@@ -54,7 +56,20 @@ def _cross_checks(config: dict) -> list[str]:
     mix = config["arith"]["guided_full"] + config["arith"]["guided_nothink"]
     if mix > 1:
         out.append(f"config keys arith.guided_full + arith.guided_nothink: {mix} exceeds 1")
-    return out + _grid_checks(config["grid"]) + _compute_checks(config)
+    return out + _world_checks(config) + _grid_checks(config["grid"]) + _compute_checks(config)
+
+
+def _world_checks(config: dict) -> list[str]:
+    out = []
+    if config["world"] == "math" and config["model"]["name"] == "built_in":
+        out.append("config key model.name: built_in is the arithmetic world's tiny model, pretrained on its "
+                   "corpus; world: math needs a pretrained model (a hub id, a local folder or package:<module>)")
+    math = config["math"]
+    unknown = [n for n in math["ood"] if n not in BENCHMARKS and n not in math["benchmarks"]]
+    if unknown:
+        out.append(f"config key math.ood: {unknown} have no source; pinned benchmarks are "
+                   f"{', '.join(BENCHMARKS)}, others need an entry in math.benchmarks")
+    return out
 
 
 def _grid_checks(grid: dict) -> list[str]:

@@ -22,7 +22,8 @@ def coverage_set(pool: list[dict], label: str, seed: int) -> list[dict]:
     distinct = len(pool) if distinct is None else distinct
     if distinct > len(pool):
         raise ValueError(f"coverage={label!r} needs {distinct} distinct problems but the training pool "
-                         f"has {len(pool)}; raise arith.train_size or drop {label!r} from grid.coverage")
+                         f"has {len(pool)}; raise arith.train_size (math: math.pool.limit) or drop {label!r} "
+                         "from grid.coverage")
     order = sorted(pool, key=lambda p: p["problem_id"])  # the file's order must not matter
     random.Random(seed).shuffle(order)
     return order[:distinct] * repeats

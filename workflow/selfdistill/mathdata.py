@@ -56,7 +56,7 @@ def load_dapo(path_or_url: str | Path, sha256: str | None = None,
     kept, in file order. Two DAPO ids that share one text therefore collapse into one problem.
     problem_id is the DAPO UUID (extra_info.index), as in the Section 6.2 subsets.
     """
-    path = fetch(str(path_or_url), str(cache_dir or _DEFAULT_CACHE), sha256)
+    path = fetch(str(path_or_url), cache_dir, sha256)
     seen: set[str] = set()
     problems = []
     for i, row in enumerate(_rows(path)):
@@ -74,15 +74,22 @@ def dapo_to_boxed(content: str) -> str:
     return student_prompt(_DAPO_TAIL.sub("", _DAPO_HEAD.sub("", content)).strip())
 
 
-def fetch(source: str, cache_dir: str, sha256: str | None) -> str:
+def is_remote(source: str) -> bool:
+    """Whether `fetch` downloads `source` (a URL or hf:// address) rather than reading a local file."""
+    return source.startswith("hf://") or source.split("://", 1)[0] in ("http", "https", "file")
+
+
+def fetch(source: str, cache_dir: str | Path | None, sha256: str | None) -> str:
     """A local path for `source`: a local file as is, a URL downloaded once into `cache_dir`,
     or `hf://datasets/<owner>/<name>[@revision]/<file>` through huggingface_hub's cache.
+    `cache_dir` None is $SELFDISTILL_CACHE, else ~/.cache/selfdistill.
 
     With `sha256` given, the file's digest is checked (a download before it enters the cache).
     """
+    cache_dir = str(cache_dir or _DEFAULT_CACHE)
     if source.startswith("hf://"):
         path = _fetch_hf(source, cache_dir)
-    elif source.split("://", 1)[0] in ("http", "https", "file"):
+    elif is_remote(source):
         path = _download(source, Path(cache_dir), sha256)
     else:
         path = source

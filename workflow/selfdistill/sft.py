@@ -11,19 +11,22 @@ from trl import SFTConfig, SFTTrainer
 from .parallel import batch_layout
 
 
-def as_chat(example: dict) -> dict:
-    return {"prompt": [{"role": "user", "content": example["prompt"]}],
-            "completion": [{"role": "assistant", "content": example["completion"]}]}
+def as_chat(example: dict, enable_thinking: bool | None = None) -> dict:
+    """A conversational prompt-completion row; TRL passes `chat_template_kwargs` to the template,
+    so the prompt renders as it did when the completion was sampled."""
+    row = {"prompt": [{"role": "user", "content": example["prompt"]}],
+           "completion": [{"role": "assistant", "content": example["completion"]}]}
+    return row if enable_thinking is None else {**row, "chat_template_kwargs": {"enable_thinking": enable_thinking}}
 
 
 def run_sft(model, tokenizer, examples: list[dict], output_dir: str, *, learning_rate: float,
             epochs: float, batch_size: int, warmup_ratio: float, max_length: int, seed: int,
             weight_decay: float = 0.0, lr_scheduler: str = "cosine", micro_batch_size: int | None = None,
-            gradient_checkpointing: bool = False) -> SFTTrainer:
+            gradient_checkpointing: bool = False, enable_thinking: bool | None = None) -> SFTTrainer:
     """Trains `model` in place and returns the trainer, whose save_model gathers weights that
     several processes share; scratch checkpoints go to `output_dir`. Gradient checkpointing
     (TRL's default) saves memory on large models at ~30% more compute; small ones go without."""
-    data = Dataset.from_list([as_chat(e) for e in examples])
+    data = Dataset.from_list([as_chat(e, enable_thinking) for e in examples])
     steps_per_epoch = -(-len(examples) // batch_size)
     args = SFTConfig(
         output_dir=output_dir, learning_rate=learning_rate, num_train_epochs=epochs,

@@ -3,13 +3,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from . import arith
+from . import arith, math_grader
 
 Grader = Callable[[str | None, str], bool]
 
+# arith: exact integers; math: equivalence under math-verify (1/2 == 0.5 == \frac{1}{2})
+GRADERS: dict[str, Grader] = {"arith": arith.grade, "math": math_grader.grade}
+
 
 def grader(world: str) -> Grader:
-    graders = {"arith": arith.grade}
-    if world not in graders:
-        raise ValueError(f"world={world!r}: valid are {', '.join(map(repr, graders))}")
-    return graders[world]
+    if world not in GRADERS:
+        raise ValueError(f"world={world!r}: valid are {', '.join(map(repr, GRADERS))}")
+    return GRADERS[world]

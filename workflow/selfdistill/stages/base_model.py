@@ -1,8 +1,8 @@
 """Stage: build the tokenizer and pretrain the base model from scratch on the world's corpus."""
 import logging
-import shutil
 import tempfile
 
+from selfdistill.checkpoints import save_model
 from selfdistill.io import read_jsonl
 from selfdistill.model import init_model
 from selfdistill.sft import run_sft
@@ -19,13 +19,7 @@ def main(argv=None):
         logging.info("vocabulary %d, parameters %.2fM", len(tokenizer), model.num_parameters() / 1e6)
         with tempfile.TemporaryDirectory() as scratch:
             run_sft(model, tokenizer, corpus, scratch, **params["train"])
-        # save beside the target, then move, so a killed job never leaves a half-written model
-        tmp = out.model.rstrip("/") + ".tmp"
-        shutil.rmtree(tmp, ignore_errors=True)
-        model.save_pretrained(tmp)
-        tokenizer.save_pretrained(tmp)
-        shutil.rmtree(out.model, ignore_errors=True)
-        shutil.move(tmp, out.model)
+        save_model(model, tokenizer, out.model)
 
 
 if __name__ == "__main__":

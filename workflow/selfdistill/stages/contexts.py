@@ -14,7 +14,7 @@ def main(argv=None):
         # regen: the model's own response while it is shown the full solution s
         gen = load_generator(inp.model, params["backend"], batch_size=params["batch_size"])
         sampling = SamplingParams.from_config(params["sampling"], n=params["regen_tries"], seed=params["seed"])
-        rows = sample_and_grade(gen, by_level["s"], sampling, grader(params["world"]))
+        rows = sample_and_grade(gen, by_level["s"], sampling, grader(params["world"]), params.get("enable_thinking"))
         by_level = contexts(selected, regen=first_correct(rows))
         for level, items in by_level.items():
             write_jsonl(getattr(out, level), items)

@@ -1,4 +1,8 @@
-"""Stage: one task-coverage training set from the world's pool, and its distinct (seen) problems."""
+"""Stage: one task-coverage training set, and its distinct (seen) problems.
+
+The set is the world's fixed one for the level where it has one (input `given`, kept row for
+row), else drawn from the world's pool (input `pool`).
+"""
 import logging
 
 from selfdistill.coverage import coverage_set, distinct_problems
@@ -8,7 +12,8 @@ from selfdistill.stages.cli import stage_run
 
 def main(argv=None):
     with stage_run(__doc__, argv) as (params, inp, out):
-        rows = coverage_set(read_jsonl(inp.pool), params["label"], params["seed"])
+        given = getattr(inp, "given", None)
+        rows = read_jsonl(given) if given else coverage_set(read_jsonl(inp.pool), params["label"], params["seed"])
         seen = distinct_problems(rows, params["seen_max"])
         logging.info("coverage %s: %d rows, %d distinct problems evaluated as seen",
                      params["label"], len(rows), len(seen))

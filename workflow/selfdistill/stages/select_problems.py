@@ -16,7 +16,7 @@ def main(argv=None):
         candidates = random.Random(params["seed"]).sample(pool, min(params["candidates"], len(pool)))
         gen = load_generator(inp.model, params["backend"], batch_size=params["batch_size"])
         sampling = SamplingParams.from_config(params["sampling"], n=params["samples"], seed=params["seed"])
-        rows = sample_and_grade(gen, candidates, sampling, grader(params["world"]))
+        rows = sample_and_grade(gen, candidates, sampling, grader(params["world"]), params.get("enable_thinking"))
         low, high = params["pass_rate"]
         eligible = select_problems(candidates, rows, low, high, len(candidates))
         chosen = eligible[:params["max_problems"]]

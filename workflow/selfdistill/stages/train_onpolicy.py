@@ -49,7 +49,8 @@ def main(argv=None):
         tokenizer = AutoTokenizer.from_pretrained(inp.model)
         model = AutoModelForCausalLM.from_pretrained(inp.model, dtype=torch.float32)
         trainer = trainer_for(params["method"], s, model, tokenizer, read_jsonl(inp.coverage), params["world"],
-                              str(scratch), seed, use_cpu=not torch.cuda.is_available())
+                              str(scratch), seed, use_cpu=not torch.cuda.is_available(),
+                              enable_thinking=params.get("enable_thinking"))
         trainer.train(resume_from_checkpoint=str(resume) if resume else None)
         logging.info("finished at global step %d", trainer.state.global_step)
         # every process takes part: FSDP and ZeRO-3 gather the sharded weights to save them

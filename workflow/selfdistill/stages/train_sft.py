@@ -40,7 +40,8 @@ def main(argv=None):
                                   epochs=s["epochs"], batch_size=s["batch_size"], warmup_ratio=s["warmup_ratio"],
                                   max_length=s["max_length"], seed=seed, lr_scheduler="constant_with_warmup",
                                   micro_batch_size=s.get("micro_batch_size"),
-                                  gradient_checkpointing=s.get("gradient_checkpointing", False))
+                                  gradient_checkpointing=s.get("gradient_checkpointing", False),
+                                  enable_thinking=params.get("enable_thinking"))
                 # every process takes part: FSDP and ZeRO-3 gather the sharded weights to save them
                 trainer.save_model(out.model)
             # the Trainer's count of optimizer steps: epochs x batches per epoch, rounded up

@@ -1,0 +1,77 @@
+"""The paper's configs plan offline: a dry run lists every job of the study's grid for each model,
+with a model-fetch job in place of the tiny model's pretraining, and nothing is downloaded."""
+import json
+import os
+import re
+
+import pytest
+import yaml
+from conftest import ROOT, scheduled, snakemake
+
+PAPER = ROOT / "config" / "paper"
+SFT = {"sft_ug", "sft_sg"}
+# file -> (hub id, enable_thinking, methods, coverage levels)
+ALL_METHODS = ["sft_ug", "sft_sg", "sdpo_s", "sdpo_s_nothink", "sdpo_s_ema", "grpo"]
+EXPECTED = {
+    "deepseek-r1-distill-qwen-7b.yaml": ("deepseek-ai/DeepSeek-R1-Distill-Qwen-7B", None, ALL_METHODS, ["full"]),
+    "qwen3-8b-thinking.yaml": ("Qwen/Qwen3-8B", True, ALL_METHODS, ["full"]),
+    "qwen3-8b-nothink.yaml": ("Qwen/Qwen3-8B", False, ["sdpo_s", "grpo"],
+                              ["1x64", "8x8", "64", "128", "512", "full"]),
+    "qwen3-1.7b.yaml": ("Qwen/Qwen3-1.7B", True, ALL_METHODS, ["full"]),
+    "olmo-3-7b-instruct.yaml": ("allenai/Olmo-3-7B-Instruct", None, ALL_METHODS, ["full"]),
+}
+
+
+def test_every_paper_config_is_listed():
+    assert sorted(p.name for p in PAPER.glob("*.yaml")) == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_paper_config_dry_run_plans_the_studys_grid_offline(tmp_path, name):
+    hub_id, thinking, methods, coverage = EXPECTED[name]
+    cache = tmp_path / "cache"
+    # no network is needed: an unreachable proxy and an empty download cache change nothing
+    env = {**os.environ, "SELFDISTILL_CACHE": str(cache), "HF_HUB_OFFLINE": "1",
+           "HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9"}
+    run = snakemake(tmp_path, "-n", "-p", "--cores", "2", "--configfile", str(PAPER / name), env=env)
+    jobs = scheduled(run)
+
+    onpolicy = [m for m in methods if m not in SFT]
+    sft = [m for m in methods if m in SFT]
+    assert jobs["fetch_model"] == 1 and "base_model" not in jobs
+    assert jobs["world"] == 1 and jobs["coverage"] == len(coverage)
+    assert jobs["train_onpolicy"] == len(onpolicy) * len(coverage)
+    assert jobs["train_sft"] == len(sft) * len(coverage)
+    # the study's 100 steps are 200 optimizer steps here, a checkpoint every 20: 9 and the final model
+    assert jobs["evaluate_checkpoint"] == (len(onpolicy) * 10 + len(sft)) * len(coverage)
+    assert jobs["evaluate_base"] == 4 and jobs["teacher_traces"] == 4
+    assert not cache.exists()
+
+    commands = re.findall(r"python -m selfdistill\.stages\.(\w+) .*?--params '(\{.*?\})'", run.stdout)
+    fetch = [json.loads(p) for stage, p in commands if stage == "fetch_model"]
+    assert fetch == [{"name": hub_id, "revision": None, "gguf_file": None, "dtype": "bfloat16"}]
+    # the thinking switch reaches every job that renders prompts, and only those
+    renders = [json.loads(p) for stage, p in commands
+               if stage in ("sample", "select_problems", "contexts", "train_onpolicy", "train_sft")]
+    assert renders and all(p.get("enable_thinking") == thinking for p in renders)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_paper_configs_hold_the_studys_training_settings(name):
+    grid = yaml.safe_load((PAPER / name).read_text())["grid"]
+    train = grid["train"]
+    for method in grid["methods"]:
+        if method in SFT:
+            continue
+        t = train[method]
+        assert t["num_generations"] == 8 and t["temperature"] == 1.0 and t["max_completion_length"] == 20480
+        assert t["max_steps"] == 200 and t["warmup_steps"] == 20 and t["checkpoint_interval"] == 20
+        if method == "grpo":
+            assert (t["learning_rate"], t["epsilon"], t["epsilon_high"], t["scale_rewards"], t["beta"]) == \
+                (1e-6, 0.2, 0.28, "none", 0.0)
+        else:
+            assert (t["learning_rate"], t["distillation_topk"], t["distillation_alpha"], t["distillation_is_clip"],
+                    t["teacher_update_rate"]) == (1e-5, 100, 0.5, 2.0, 0.05 if method == "sdpo_s_ema" else 0.0)
+    # Section 5: 128-prompt mini-batches of 256-prompt steps; Section 6: 32 of 64
+    sizes = {train[m]["batch_size"] for m in grid["methods"] if m not in SFT}
+    assert sizes == ({32 * 8} if "1x64" in grid["coverage"] else {128 * 8})
