@@ -1,7 +1,7 @@
 """Scoring of sampled responses: answer extraction, epistemic-word counts, pass@k, summaries."""
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 import numpy as np
 
@@ -61,6 +61,10 @@ def extract_answer(text: str) -> str | None:
 # epistemic words
 
 
+# the ten words as whole words, any case; group 1 is the word as written
+EPISTEMIC_WORD = re.compile(r"\b(" + "|".join(EPISTEMIC_WORDS) + r")\b", re.IGNORECASE)
+
+
 def count_epistemic(text: str, rule: str = "substring") -> dict[str, int]:
     """Case-insensitive count of each epistemic word in the whole text, thinking included.
 
@@ -71,7 +75,8 @@ def count_epistemic(text: str, rule: str = "substring") -> dict[str, int]:
         lower = text.lower()
         return {w: lower.count(w) for w in EPISTEMIC_WORDS}
     if rule == "word":
-        return {w: len(re.findall(rf"\b{w}\b", text, re.IGNORECASE)) for w in EPISTEMIC_WORDS}
+        found = Counter(m.group(1).lower() for m in EPISTEMIC_WORD.finditer(text))
+        return {w: found[w] for w in EPISTEMIC_WORDS}
     raise ValueError(f"unknown count rule {rule!r}; valid rules are {COUNT_RULES}")
 
 

@@ -9,21 +9,18 @@ token that holds the word's first character.
 from __future__ import annotations
 
 import math
-import re
 
 import torch
 
 from .generation import render_chat
-from .metrics import EPISTEMIC_WORDS
-
-_WORDS = re.compile(r"\b(" + "|".join(EPISTEMIC_WORDS) + r")\b", re.IGNORECASE)
+from .metrics import EPISTEMIC_WORD
 
 
 def word_positions(offsets: list[tuple[int, int]], text: str, start: int) -> list[tuple[int, str]]:
     """(token index, word) for each epistemic word in text[start:]: the token whose character span
     holds the word's first letter. `offsets` are the tokenizer's spans over `text`."""
     out = []
-    for m in _WORDS.finditer(text, start):
+    for m in EPISTEMIC_WORD.finditer(text, start):
         token = next((i for i, (a, b) in enumerate(offsets) if a <= m.start() < b), None)
         if token is not None:
             out.append((token, m.group(1).lower()))

@@ -3,9 +3,8 @@ at every richness level of Section 3 (none is the student itself)."""
 from pathlib import Path
 
 import pandas as pd
-import torch
-from transformers import AutoModelForCausalLM, AutoTokenizer
 
+from selfdistill.generation import HFGenerator
 from selfdistill.io import read_jsonl
 from selfdistill.probe import word_probabilities
 from selfdistill.stages.cli import stage_run
@@ -14,10 +13,9 @@ from selfdistill.templates import RICHNESS
 
 def main(argv=None):
     with stage_run(__doc__, argv) as (params, inp, out):
-        tokenizer = AutoTokenizer.from_pretrained(inp.model)
-        cuda = torch.cuda.is_available()
-        model = AutoModelForCausalLM.from_pretrained(inp.model, dtype=torch.bfloat16 if cuda else torch.float32)
-        model = model.to("cuda" if cuda else "cpu").eval()
+        # the generator's loading: device, dtype and a pad token for batches, as sampling had them
+        gen = HFGenerator(inp.model, batch_size=params["batch_size"])
+        model, tokenizer = gen.model, gen.tokenizer
         student = [r for r in read_jsonl(inp.student) if r["epistemic"] > 0]
         rows = []
         for level in RICHNESS:
