@@ -74,11 +74,30 @@ def test_grader_is_exact_on_integers():
     assert not arith.grade("242", 243) and not arith.grade(None, 1) and not arith.grade("x", 1)
 
 
-def test_pretraining_mix_has_confident_targets_when_the_solution_is_shown():
+def test_pretraining_mix_builds_in_the_study_teacher():
+    """Table 1 as a premise: shown a solution with its checks the target copies it with no doubt;
+    shown one without checks it works some hard steps out itself; shown only the answer it catches
+    more slips than an unguided expert and doubts less overall."""
     problems = arith.make_splits(CFG)["pretrain"]
-    examples = pretrain_examples(problems, random.Random(0), arith.ExpertStyle(), 0.3, 0.2)
-    shown = [e for e, p in zip(examples, problems) if e["prompt"] != student_prompt(p.text)]
-    assert 0.35 * len(problems) < len(shown) < 0.65 * len(problems)
-    full = [e for e in shown if "<think>" in e["prompt"]]
-    assert full and all(total_epistemic(e["completion"]) == 0 for e in full)
-    assert all("Correctly solve the original question." in e["prompt"] for e in shown)
+    style = arith.ExpertStyle(error_rate=0.5, doubt_on_error=0.5, doubt_on_correct=0.9,
+                              answer_doubt_on_error=0.95, answer_doubt_on_correct=0.2, spot_check=0.5)
+    examples = pretrain_examples(problems * 4, random.Random(0), style, 0.3, 0.2, 0.2)
+    assert all("Correctly solve the original question." in e["prompt"] for e in examples
+               if not e["prompt"].endswith(student_prompt("")))
+    kinds = {"unguided": [], "checked": [], "unchecked": [], "answer": []}
+    for e, p in zip(examples, problems * 4):
+        context = e["prompt"].partition("Correct solution:")[2]
+        kind = ("unguided" if not context else "answer" if "<think>" not in context
+                else "checked" if "Let me check" in context else "unchecked")
+        kinds[kind].append((p, e["completion"]))
+    assert all(len(v) > 80 for v in kinds.values()), {k: len(v) for k, v in kinds.items()}
+
+    def accuracy(kind):
+        return sum(arith.grade(extract_answer(c), p.answer) for p, c in kinds[kind]) / len(kinds[kind])
+
+    def epistemic(kind):
+        return sum(total_epistemic(c) for _, c in kinds[kind]) / len(kinds[kind])
+
+    assert all(total_epistemic(c) == 0 for _, c in kinds["checked"]) and accuracy("checked") == 1.0
+    assert 0 < epistemic("unchecked") < epistemic("answer") < epistemic("unguided")
+    assert accuracy("unguided") < accuracy("answer") < accuracy("unchecked") <= 1.0

@@ -179,6 +179,13 @@ def test_summarize_hand_computed():
     assert s["epistemic_per_word_boundary"] == pytest.approx(
         {**zeros, "wait": 0.2, "hmm": 0.2, "maybe": 0.4})
     assert list(s["epistemic_per_word"]) == list(EPISTEMIC_WORDS)
+    # per-problem means, and the standard error over problems: |1/3 - 1/2| / sqrt(2) / sqrt(2)
+    assert s["per_problem"]["problem_id"] == ["a", "b"]
+    assert s["per_problem"]["accuracy"] == pytest.approx([1 / 3, 1 / 2])
+    assert s["per_problem"]["mean_length"] == pytest.approx([20.0, 45.0])
+    assert s["per_problem"]["mean_epistemic"] == pytest.approx([4 / 3, 1.0])
+    assert s["accuracy_se"] == pytest.approx(1 / 12)
+    assert s["mean_length_se"] == pytest.approx(12.5)
     # plain Python types, so the summary can be written as JSON
     assert json.loads(json.dumps(s)) == s
     assert all(type(s[key]) is float for key in ("accuracy", "pass_at_k", "mean_length", "mean_epistemic"))

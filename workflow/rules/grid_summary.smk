@@ -2,7 +2,8 @@
 
 
 def grid_inputs(wildcards):
-    inputs = {"probe": rules.teacher_probe.output.table, "richness": rules.richness_table.output.table}
+    inputs = {"probe": rules.teacher_probe.output.table}
+    inputs.update({f"traces__{level}": f"{RESULTS}/section3/traces/{level}.json" for level in RICHNESS})
     for method, coverage, seed in cells():
         cell = CELL.format(method=method, coverage=coverage, seed=seed)
         inputs[f"manifest__{method}__{coverage}__{seed}"] = f"{cell}/manifest.json"
@@ -18,11 +19,14 @@ def grid_inputs(wildcards):
 
 
 rule grid_summary:
-    """One row per (method, coverage, seed, checkpoint, split); the base model is step 0."""
+    """One row per (method, coverage, seed, checkpoint, split), the base model as step 0, and the
+    changes from the base pooled over seeds, each with its interval; figures and findings."""
     input:
         unpack(grid_inputs),
     output:
         table=f"{RESULTS}/summary/grid.csv",
+        changes=f"{RESULTS}/summary/grid_change.csv",
+        claims=f"{RESULTS}/summary/claims.csv",
         training=f"{RESULTS}/summary/grid_training.csv",
         findings=report(f"{RESULTS}/summary/findings.md", caption="../report/findings.rst",
                         category="Distillation grid"),
@@ -35,7 +39,7 @@ rule grid_summary:
     params:
         cmd=stage("grid_summary"),
         code=stage_code("grid_summary"),
-        settings=settings(),
+        settings=settings(lambda w: {"world": config["world"]}),
     log:
         "logs/grid/summary.log",
     shell:

@@ -35,9 +35,15 @@ class ExpertStyle:
     """How the expert that writes pretraining traces errs and doubts."""
 
     error_rate: float = 0.3          # P(first result of a hard step is wrong)
-    doubt_on_error: float = 0.9      # P(doubt | wrong first result)
-    doubt_on_correct: float = 0.3    # P(doubt | right first result at a hard step)
-    guided_doubt_scale: float = 0.7  # doubt rates are scaled by this when the answer is known
+    doubt_on_error: float = 0.6      # P(doubt | wrong first result); slips no doubt catches stay
+    doubt_on_correct: float = 0.6    # P(doubt | right first result at a hard step)
+    # shown the final answer (c = s_nothink), the expert works more carefully and doubts less
+    answer_error_rate: float = 0.2
+    answer_doubt_on_error: float = 0.4
+    answer_doubt_on_correct: float = 0.4
+    # shown a solution that carries no checks of its own (regen), the solver copies it but works
+    # out this share of its hard steps itself, at the answer_* rates, and can slip there
+    spot_check: float = 0.3
 
 
 @dataclass(frozen=True)
@@ -160,19 +166,24 @@ def slip(op: str, right: int) -> int:
     return right - 10 if right >= 10 else right + 1
 
 
-def expert_trace(problem: Problem, rng: random.Random, style: ExpertStyle, guided: bool = False) -> str:
+def expert_trace(problem: Problem, rng: random.Random, style: ExpertStyle, guided: bool = False,
+                 work_rate: float = 1.0) -> str:
     """A reasoning trace with slips and doubts; each line restates the instruction it carries out.
-    `guided`: the expert knows the answer, so it doubts less (rates scaled by `guided_doubt_scale`)."""
-    scale = style.guided_doubt_scale if guided else 1.0
+    `guided`: the expert knows where it must arrive, so it slips and doubts at the `answer_*` rates.
+    `work_rate`: the share of hard steps it works out itself; the rest it copies from a solution
+    in its context, right and without doubt."""
+    error_rate, on_error, on_correct = (
+        (style.answer_error_rate, style.answer_doubt_on_error, style.answer_doubt_on_correct) if guided
+        else (style.error_rate, style.doubt_on_error, style.doubt_on_correct))
     value, lines = problem.start, [f"Start with {problem.start}."]
     for i, (op, x) in enumerate(problem.steps, 1):
         right = apply(op, value, x)
         line = f"({i}) {instruction(op, x)}: {value} {SYMBOL[op]} {x} = "
         # an uncaught slip can push the running value below zero; no column check exists there
-        if value >= 0 and right >= 0 and is_hard(op, value, x):
-            wrong = rng.random() < style.error_rate
+        if value >= 0 and right >= 0 and is_hard(op, value, x) and rng.random() < work_rate:
+            wrong = rng.random() < error_rate
             first = slip(op, right) if wrong else right
-            doubt = rng.random() < scale * (style.doubt_on_error if wrong else style.doubt_on_correct)
+            doubt = rng.random() < (on_error if wrong else on_correct)
             line += f"{first}."
             if doubt:
                 # the running value is always the last number of a line, even after a correction

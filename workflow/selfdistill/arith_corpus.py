@@ -1,10 +1,14 @@
 """The pretraining corpus of the arithmetic world: (prompt, completion) pairs.
 
 Most examples are unguided expert traces. A fraction carries a correct solution in a teacher
-template, standing for the in-context skill real LLMs bring to self-distillation:
-- full solution in context (c = s): the target is a confident trace, no doubts;
-- answer only in context (c = s_nothink): the target is an expert trace of a solver that knows
-  the answer, so it doubts a little less and always ends right.
+template, standing for the in-context skill real LLMs bring to self-distillation (the study's
+Table 1, a premise of this world):
+- a full solution with its own checks in context (c = s): the target copies it, confident, no doubt;
+- a solution without checks in context (the model's own confident answer, as regen shows it):
+  the target copies it but works out some hard steps itself (`style.spot_check`), doubting and
+  slipping there as a solver that knows the answer does;
+- the final answer only (c = s_nothink): the target is an expert trace of a solver that knows
+  where it must arrive, so it slips less and doubts less.
 """
 from __future__ import annotations
 
@@ -17,10 +21,10 @@ from .templates import analysis_teacher_prompt, onpolicy_teacher_prompt, student
 MAX_TRIES = 20
 
 
-def correct_expert_trace(problem: Problem, rng: random.Random, style: ExpertStyle, guided: bool) -> str:
-    """An expert trace that ends with the right answer (every slip in it caught by a doubt)."""
+def correct_expert_trace(problem: Problem, rng: random.Random, style: ExpertStyle) -> str:
+    """An unguided expert trace that ends with the right answer (every slip in it caught by a doubt)."""
     for _ in range(MAX_TRIES):
-        trace = expert_trace(problem, rng, style, guided)
+        trace = expert_trace(problem, rng, style)
         if grade(extract_answer(trace), problem.answer):
             return trace
     return confident_trace(problem)
@@ -33,16 +37,19 @@ def teacher_prompt(rng: random.Random, prompt: str, solution: str) -> str:
 
 
 def pretrain_examples(problems: list[Problem], rng: random.Random, style: ExpertStyle,
-                      guided_full: float, guided_nothink: float) -> list[dict]:
+                      guided_full: float, guided_nothink: float, guided_unchecked: float) -> list[dict]:
     out = []
     for p in problems:
         prompt, u = student_prompt(p.text), rng.random()
         if u < guided_full:
-            solution = correct_expert_trace(p, rng, style, guided=False)
+            solution = correct_expert_trace(p, rng, style)
             out.append({"prompt": teacher_prompt(rng, prompt, solution), "completion": confident_trace(p)})
-        elif u < guided_full + guided_nothink:
+        elif u < guided_full + guided_unchecked:
+            out.append({"prompt": teacher_prompt(rng, prompt, confident_trace(p)),
+                        "completion": expert_trace(p, rng, style, guided=True, work_rate=style.spot_check)})
+        elif u < guided_full + guided_unchecked + guided_nothink:
             out.append({"prompt": teacher_prompt(rng, prompt, answer_line(p.answer)),
-                        "completion": correct_expert_trace(p, rng, style, guided=True)})
+                        "completion": expert_trace(p, rng, style, guided=True)})
         else:
             out.append({"prompt": prompt, "completion": expert_trace(p, rng, style)})
     return out

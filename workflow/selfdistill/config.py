@@ -53,9 +53,9 @@ def _cross_checks(config: dict) -> list[str]:
     if arch["hidden_size"] % arch["num_heads"]:
         out.append(f"config key base_model.arch.num_heads: {arch['num_heads']} does not divide "
                    f"hidden_size={arch['hidden_size']}")
-    mix = config["arith"]["guided_full"] + config["arith"]["guided_nothink"]
+    mix = sum(config["arith"][k] for k in ("guided_full", "guided_unchecked", "guided_nothink"))
     if mix > 1:
-        out.append(f"config keys arith.guided_full + arith.guided_nothink: {mix} exceeds 1")
+        out.append(f"config keys arith.guided_full + arith.guided_unchecked + arith.guided_nothink: {mix} exceeds 1")
     return out + _world_checks(config) + _grid_checks(config["grid"]) + _compute_checks(config)
 
 

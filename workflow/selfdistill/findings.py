@@ -1,83 +1,64 @@
-"""findings.md: what the grid shows, in plain words and numbers, next to what the study reports.
-
-Every number comes from the tidy grid table (grid_summary.grid_frame); each of the study's claims
-is checked by a stated rule, so a reader can see which hold here and which do not.
-"""
+"""findings.md: what the grid shows, in plain words and numbers with their intervals, next to what
+the study reports. Every claim gets a verdict by a stated rule (selfdistill.claims)."""
 from __future__ import annotations
 
 import pandas as pd
 
 from .coverage import LEVELS
-from .grid_summary import final_change
+from .uncertainty import LEVEL, REPLICATES
+from .verdicts import Verdict
 
 COLUMNS = (("accuracy", "ood", "OOD acc"), ("accuracy", "in_domain", "in-domain acc"),
            ("accuracy", "seen", "seen acc"), ("mean_length", "ood", "OOD length"),
            ("mean_epistemic", "ood", "OOD epistemic"))
-# the on-policy comparison the study draws (Sections 5-6)
-CONTRAST = ("sdpo_s", "sdpo_s_nothink", "grpo")
+
+PREMISES = {
+    "arith": [
+        "**Built into the arithmetic world (premises, not findings):** a verbalized doubt starts a recount that",
+        "catches a slip, so doubts do work (banning the ten words costs accuracy: `base_model.json`); slips that",
+        "no doubt catches stay, so unguided accuracy is imperfect and lower on longer (OOD) chains; and the",
+        "teacher behaviour of the study's Table 1: shown a full solution with its checks the model copies it with",
+        "no doubt, shown a solution without checks (regen) it works some hard steps out itself, shown only the",
+        "final answer (s_nothink) it catches more of its slips and doubts its right steps less. The Table 1 rows",
+        "below check that the pretrained model learned these premises.",
+        "",
+        "**Tested by the run (outcomes):** whether self-distillation passes the teacher's confidence on to the",
+        "unguided student (fewer epistemic words, shorter responses), whether that costs OOD accuracy, whether",
+        "GRPO avoids it, how task coverage changes it, and whether SFT on solution-guided traces does the same.",
+        ""],
+}
 
 
-def change_table(df: pd.DataFrame) -> pd.DataFrame:
-    """Rows (coverage, method), one column per COLUMNS entry: final checkpoint minus base."""
-    parts = []
+def final_changes(changes: pd.DataFrame) -> pd.DataFrame:
+    """Rows (coverage, method), one column per COLUMNS entry: the final checkpoint's change from
+    the base with its interval, as text (`changes`: grid_summary.change_frame)."""
+    last = changes[changes["step"] == changes.groupby(["method", "coverage"])["step"].transform("max")]
+    out = {}
     for metric, split, label in COLUMNS:
-        c = final_change(df, metric)
-        c = c[c["split"] == split].set_index(["coverage", "method"])[metric].rename(label)
-        parts.append(c)
-    table = pd.concat(parts, axis=1).reset_index()
+        part = last[(last["metric"] == metric) & (last["split"] == split)].set_index(["coverage", "method"])
+        digits = 3 if metric == "accuracy" else 2
+        out[label] = part.apply(lambda r: f"{r['change']:+.{digits}f} [{r['low']:+.{digits}f}, "
+                                          f"{r['high']:+.{digits}f}]", axis=1)
+    table = pd.DataFrame(out).reset_index()
     table["order"] = table["coverage"].map({c: i for i, c in enumerate(LEVELS)})
-    return table.sort_values(["order", "method"]).drop(columns="order").set_index(["coverage", "method"])
+    return table.sort_values(["order", "method"]).drop(columns="order")
 
 
 def base_values(df: pd.DataFrame) -> pd.DataFrame:
-    """The base model's values (step 0) per coverage, same columns as change_table."""
+    """The base model's values (step 0) per coverage, with standard errors over problems."""
     base = df[df["step"] == 0].drop_duplicates(["coverage", "split"])
-    out = {label: base[base["split"] == split].set_index("coverage")[metric] for metric, split, label in COLUMNS}
+    out = {}
+    for metric, split, label in COLUMNS:
+        rows = base[base["split"] == split].set_index("coverage")
+        out[label] = rows.apply(lambda r: f"{r[metric]:.3f} +- {r[metric + '_se']:.3f}", axis=1)
     return pd.DataFrame(out)
 
 
-def first_gain(df: pd.DataFrame, method: str, coverage: str, split: str) -> float | None:
-    """Accuracy change from the base to a cell's first evaluated checkpoint (mean over seeds)."""
-    cell = df[(df["method"] == method) & (df["coverage"] == coverage) & (df["split"] == split)]
-    if cell.empty or cell["step"].max() == 0:
-        return None
-    first = cell[cell["step"] > 0]["step"].min()
-    return float(cell[cell["step"] == first]["accuracy"].mean() - cell[cell["step"] == 0]["accuracy"].mean())
-
-
-def claims(change: pd.DataFrame, df: pd.DataFrame) -> list[tuple[str, str, bool | None]]:
-    """(the study's claim, what the grid measured, whether it holds; None if the grid lacks the cells)."""
-    out = []
-    methods = set(change.index.get_level_values("method"))
-    coverages = [c for c in LEVELS if c in set(change.index.get_level_values("coverage"))]
-    contrast = [m for m in CONTRAST if m in methods]
-    for label, what in (("OOD epistemic", "epistemic count"), ("OOD length", "length")):
-        if len(contrast) < 2:
-            break
-        per = change[label].unstack("method")[contrast]
-        most = per.idxmin(axis=1)
-        n = int((most == "sdpo_s").sum())
-        shown = "; ".join(f"{cov}: " + ", ".join(f"{m} {per.loc[cov, m]:+.2f}" for m in contrast) for cov in per.index)
-        out.append((f"SDPO with c = s cuts the {what} most", f"lowest at {n} of {len(per)} coverage levels ({shown})",
-                    n == len(per)))
-    if {"sdpo_s", "grpo"} <= methods and coverages:
-        broad = coverages[-1]
-        sdpo, grpo = change.loc[(broad, "sdpo_s"), "OOD acc"], change.loc[(broad, "grpo"), "OOD acc"]
-        out.append((f"at broad coverage ({broad}) SDPO with c = s lowers OOD accuracy and GRPO does not",
-                    f"OOD accuracy change: sdpo_s {sdpo:+.3f}, grpo {grpo:+.3f}", bool(sdpo < 0 and grpo > sdpo)))
-    if {"sdpo_s", "grpo"} <= methods and len(coverages) > 1:
-        narrow = coverages[0]
-        gains = {m: first_gain(df, m, narrow, "seen") for m in ("sdpo_s", "grpo")}
-        if None not in gains.values():
-            out.append((f"narrow coverage ({narrow}) lets SDPO gain on its training problems fastest",
-                        f"seen accuracy change at the first checkpoint: sdpo_s {gains['sdpo_s']:+.3f}, "
-                        f"grpo {gains['grpo']:+.3f}", gains["sdpo_s"] > gains["grpo"]))
-    if {"sft_ug", "sft_sg"} <= methods:
-        ug = change.xs("sft_ug", level="method")["OOD acc"].mean()
-        sg = change.xs("sft_sg", level="method")["OOD acc"].mean()
-        out.append(("SFT on D_sg lowers OOD accuracy more than SFT on D_ug (Table 2)",
-                    f"OOD accuracy change, mean over coverage: sft_ug {ug:+.3f}, sft_sg {sg:+.3f}", bool(sg < ug)))
-    return out
+def claim_lines(verdicts: list[Verdict]) -> list[str]:
+    lines = ["| claim | verdict | measured: estimate [95% interval] |", "|---|---|---|"]
+    lines += [f"| {v.claim} | **{v.verdict}** | {v.measured} |" for v in verdicts]
+    rules = dict.fromkeys(v.rule for v in verdicts if v.rule)
+    return lines + ["", "Rules, as applied above:", ""] + [f"- {r}" for r in rules] + [""]
 
 
 def probe_lines(probe: pd.DataFrame) -> list[str]:
@@ -97,31 +78,22 @@ def probe_lines(probe: pd.DataFrame) -> list[str]:
         probe.to_markdown(index=False, floatfmt=".3f"), ""]
 
 
-def teacher_score_lines(richness: pd.DataFrame) -> list[str]:
-    """Whether the teacher solves better than the student: SDPO can only pull the student's answers
-    up if it does (Section 3's score at c = s against c = none)."""
-    score = richness.set_index("richness")["score"]
-    verdict = "better" if score["s"] > score["none"] else "no better"
-    return ["## Is the teacher a better solver?", "",
-            f"In Section 3 the model solves {score['none']:.3f} of its training problems unguided and "
-            f"{score['s']:.3f} when shown a correct solution (c = s): as a teacher it is {verdict} than the student.",
-            "Where it is no better, self-distillation passes on the teacher's confident style but not better answers,",
-            "so the student's scores on its own training problems need not rise at any coverage.", ""]
-
-
-def findings_markdown(df: pd.DataFrame, probe: pd.DataFrame | None = None,
-                      richness: pd.DataFrame | None = None) -> str:
-    change, base = change_table(df), base_values(df)
-    verdict = {True: "holds", False: "does not hold", None: "not measured"}
+def findings_markdown(df: pd.DataFrame, problems: pd.DataFrame, changes: pd.DataFrame, verdicts: list[Verdict],
+                      probe: pd.DataFrame | None = None, world: str | None = None) -> str:
+    """`df`: grid_summary.grid_frame; `problems`: its problem_frame; `changes`: its change_frame;
+    `verdicts`: claims.all_claims of the same grid."""
+    seeds = sorted(problems["seed"].unique())
     lines = ["# Findings of the distillation grid", "",
-             "Generated from `results/summary/grid.csv`: each cell's final checkpoint minus the base model",
-             "(mean over seeds). Accuracy is avg@k; length in tokens; epistemic count per response by the",
-             "study's substring rule.", "", "## The study's claims, checked", ""]
-    lines += [f"- **{claim}**: {verdict[ok]}. Measured: {measured}." for claim, measured, ok in claims(change, df)]
-    lines += ["", "## Base model", "", base.reset_index().to_markdown(index=False, floatfmt=".3f"), "",
-              "## Change from the base, per coverage level and method", "", change.reset_index().to_markdown(index=False, floatfmt="+.3f"), ""]
+             "Generated from `results/summary/grid.csv` and `grid_change.csv`: each cell's final checkpoint minus",
+             f"the base model, over training seeds {', '.join(map(str, seeds))}, on the same problems. Intervals",
+             f"are {LEVEL:.0%} paired bootstrap intervals ({REPLICATES} resamples of problems and seeds). Accuracy",
+             "is avg@k; length in tokens; epistemic count per response by the study's substring rule.", ""]
+    lines += PREMISES.get(world, [])
+    lines += ["## The study's claims, checked", ""] + claim_lines(verdicts)
+    lines += ["## Base model (mean +- standard error over problems)", "",
+              base_values(df).reset_index().to_markdown(index=False), "",
+              "## Change from the base, per coverage level and method", "",
+              final_changes(changes).to_markdown(index=False), ""]
     if probe is not None:
         lines += probe_lines(probe)
-    if richness is not None:
-        lines += teacher_score_lines(richness)
     return "\n".join(lines)

@@ -12,36 +12,53 @@ from .coverage import LEVELS  # noqa: E402
 from .grid_summary import final_change  # noqa: E402
 from .metrics import EPISTEMIC_WORDS  # noqa: E402
 
-CURVES = (("accuracy", "accuracy (avg@k)"), ("mean_length", "length (tokens)"), ("mean_epistemic", "epistemic count"))
+CURVES = (("accuracy", "accuracy change"), ("mean_length", "length change (tokens)"),
+          ("mean_epistemic", "epistemic count change"))
 
 
-def plot_curves(df: pd.DataFrame, path: str) -> None:
-    """Accuracy, length and epistemic count against training step, per method; one row per split,
-    averaged over coverage levels and seeds."""
-    splits = list(dict.fromkeys(df["split"]))
+def plot_curves(changes: pd.DataFrame, path: str) -> None:
+    """Change from the base against training step, per method, with 95% intervals (over problems
+    and seeds); one row per split, one line per (method, coverage)."""
+    splits = list(dict.fromkeys(changes["split"]))
     fig, axes = plt.subplots(len(splits), len(CURVES), figsize=(4 * len(CURVES), 3 * len(splits)), squeeze=False)
+    colors = dict(zip(sorted(changes["method"].unique()), sns.color_palette()))
+    styles = dict(zip([c for c in LEVELS if c in set(changes["coverage"])], ("-", "--", ":", "-.") * 2))
     for i, split in enumerate(splits):
-        for j, (column, label) in enumerate(CURVES):
+        for j, (metric, label) in enumerate(CURVES):
             ax = axes[i][j]
-            sns.lineplot(df[df["split"] == split], x="step", y=column, hue="method", marker="o", ax=ax,
-                         errorbar=None, legend=i == 0 and j == len(CURVES) - 1)
+            part = changes[(changes["split"] == split) & (changes["metric"] == metric)]
+            for (method, coverage), line in part.groupby(["method", "coverage"]):
+                line = pd.concat([pd.DataFrame({"step": [0], "change": [0.0], "low": [0.0], "high": [0.0]}),
+                                  line.sort_values("step")])
+                ax.plot(line["step"], line["change"], styles[coverage], marker="o", color=colors[method],
+                        label=f"{method} {coverage}")
+                ax.fill_between(line["step"], line["low"], line["high"], color=colors[method], alpha=0.12)
+            ax.axhline(0, color="black", linewidth=0.6)
+            ax.set_xlabel("step")
             ax.set_ylabel(label)
             ax.set_title(split)
-    fig.suptitle("Training curves per method (step 0 is the base model)")
+    axes[0][-1].legend(fontsize=7, loc="best")
+    fig.suptitle("Change from the base model per method and coverage (bands: 95% intervals)")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
 
-def plot_coverage(df: pd.DataFrame, path: str) -> None:
-    """Coverage x method heatmaps of the accuracy change from base, in-domain and OOD."""
-    change = final_change(df, "accuracy")
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+def plot_coverage(changes: pd.DataFrame, path: str) -> None:
+    """Coverage x method heatmaps of the final accuracy change from base, in-domain and OOD, each
+    cell annotated with its 95% interval."""
+    last = changes[(changes["metric"] == "accuracy")
+                   & (changes["step"] == changes.groupby(["method", "coverage"])["step"].transform("max"))]
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
     for ax, split in zip(axes, ("in_domain", "ood")):
-        table = change[change["split"] == split].pivot(index="method", columns="coverage", values="accuracy")
-        table = table[[c for c in LEVELS if c in table.columns]]  # narrow to broad, as in the study
-        sns.heatmap(table, annot=True, fmt=".2f", center=0, cmap="RdBu", ax=ax)
-        ax.set_title(f"{split}: accuracy change vs base")
+        part = last[last["split"] == split]
+        columns = [c for c in LEVELS if c in set(part["coverage"])]  # narrow to broad, as in the study
+        table = part.pivot(index="method", columns="coverage", values="change")[columns]
+        text = part.assign(text=[f"{c:+.2f}\n[{lo:+.2f}, {hi:+.2f}]" for c, lo, hi
+                                 in zip(part["change"], part["low"], part["high"])])
+        annot = text.pivot(index="method", columns="coverage", values="text")[columns]
+        sns.heatmap(table, annot=annot, fmt="", center=0, cmap="RdBu", ax=ax, annot_kws={"fontsize": 8})
+        ax.set_title(f"{split}: accuracy change vs base [95% interval]")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -1,14 +1,18 @@
-"""The grid's tidy table: one row per (cell, checkpoint, split), the base model as step 0."""
+"""The grid's tidy tables: one row per (cell, seed, checkpoint, split), the base model as step 0,
+with each change from the base and its interval; and the changes pooled over seeds."""
 from __future__ import annotations
 
 import pandas as pd
 
 from .metrics import EPISTEMIC_WORDS
+from .uncertainty import bootstrap, change
 
 # what the teacher's context c reveals, per method (SFT on D_ug learns from unguided traces)
 RICHNESS = {"sft_ug": "none", "sft_sg": "s", "sdpo_s": "s", "sdpo_s_nothink": "s_nothink", "sdpo_s_ema": "s",
             "grpo": "none"}
 METRICS = ("accuracy", "pass_at_k", "mean_length", "mean_epistemic", "mean_epistemic_word_boundary")
+# the metrics kept per problem (metrics.summarize), so their changes carry intervals
+PAIRED = ("accuracy", "mean_length", "mean_epistemic")
 
 
 def step_of(checkpoint: str, manifest: dict) -> int:
@@ -24,23 +28,72 @@ def step_of(checkpoint: str, manifest: dict) -> int:
 
 def row(method: str, coverage: str, seed: int, checkpoint: str, step: int, split: str, m: dict) -> dict:
     out = {"method": method, "richness": RICHNESS[method], "coverage": coverage, "seed": seed, "step": step,
-           "checkpoint": checkpoint, "split": split, **{k: m[k] for k in METRICS}}
+           "checkpoint": checkpoint, "split": split, **{k: m[k] for k in METRICS},
+           **{f"{k}_se": m[f"{k}_se"] for k in PAIRED}}
     out.update({f"epistemic_{w}": m["epistemic_per_word"][w] for w in EPISTEMIC_WORDS})
     return out
 
 
-def grid_frame(evals: dict[tuple, dict], manifests: dict[tuple, dict], base: dict[tuple, dict]) -> pd.DataFrame:
-    """`evals`: (method, coverage, seed, checkpoint, split) -> metrics; `manifests`: (method,
-    coverage, seed) -> manifest; `base`: (coverage, split) -> the base model's metrics, repeated as
-    every cell's step 0 so each curve starts at the base."""
-    rows = []
-    for (method, coverage, seed), manifest in manifests.items():
+def evaluations(evals: dict[tuple, dict], manifests: dict[tuple, dict], base: dict[tuple, dict]):
+    """Yields (method, coverage, seed, checkpoint, step, split, metrics) for every evaluation,
+    the base model's (`base`: (coverage, split) -> metrics) repeated as every cell's step 0 so each
+    curve starts at the base. `evals`: (method, coverage, seed, checkpoint, split) -> metrics;
+    `manifests`: (method, coverage, seed) -> manifest."""
+    for (method, coverage, seed) in manifests:
         for split in ("seen", "in_domain", "ood"):
-            rows.append(row(method, coverage, seed, "base", 0, split, base[coverage, split]))
+            yield method, coverage, seed, "base", 0, split, base[coverage, split]
     for (method, coverage, seed, checkpoint, split), m in evals.items():
-        step = step_of(checkpoint, manifests[method, coverage, seed])
-        rows.append(row(method, coverage, seed, checkpoint, step, split, m))
-    return pd.DataFrame(rows).sort_values(["method", "coverage", "seed", "split", "step"], kind="stable")
+        yield method, coverage, seed, checkpoint, step_of(checkpoint, manifests[method, coverage, seed]), split, m
+
+
+def problem_frame(evals: dict[tuple, dict], manifests: dict[tuple, dict], base: dict[tuple, dict]) -> pd.DataFrame:
+    """One row per (cell, seed, checkpoint, split, problem): the problem's mean accuracy, length and
+    epistemic count, the data every interval of the grid is resampled from."""
+    parts = []
+    for method, coverage, seed, checkpoint, step, split, m in evaluations(evals, manifests, base):
+        part = pd.DataFrame(m["per_problem"])
+        part.insert(0, "split", split)
+        for column, value in reversed(list(dict(method=method, coverage=coverage, seed=seed, step=step,
+                                                checkpoint=checkpoint).items())):
+            part.insert(0, column, value)
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)
+
+
+def grid_frame(evals: dict[tuple, dict], manifests: dict[tuple, dict], base: dict[tuple, dict],
+               problems: pd.DataFrame) -> pd.DataFrame:
+    """The evaluations' metrics, one row per seed, with each paired metric's change from the base
+    and its 95% interval over the problems (`problems`: problem_frame of the same evaluations)."""
+    rows = [row(*e) for e in ((method, coverage, seed, checkpoint, step, split, m)
+                              for method, coverage, seed, checkpoint, step, split, m
+                              in evaluations(evals, manifests, base))]
+    df = pd.DataFrame(rows)
+    keys = ["method", "coverage", "seed", "step", "split"]
+    by_cell = problems.set_index(keys + ["problem_id"])
+    for metric in PAIRED:
+        cell = by_cell[metric].unstack("problem_id")
+        base = cell.xs(0, level="step", drop_level=False).droplevel("step")
+        changes = [bootstrap((cell.loc[k] - base.loc[k[:3] + (k[4],)]).dropna().to_numpy()) for k in cell.index]
+        found = pd.DataFrame(changes, index=cell.index,
+                             columns=[f"{metric}_change", f"{metric}_change_low", f"{metric}_change_high"])
+        df = df.merge(found.reset_index(), on=keys, how="left")
+    return df.sort_values(["method", "coverage", "seed", "split", "step"], kind="stable")
+
+
+def change_frame(problems: pd.DataFrame) -> pd.DataFrame:
+    """Each (method, coverage, step, split) cell's change from the base, pooled over its seeds, with
+    a 95% interval from resampling problems and seeds: the figures and findings quote these."""
+    rows = []
+    cells = problems[problems["step"] > 0][["method", "coverage", "step", "split"]].drop_duplicates()
+    for method, coverage, step, split in cells.itertuples(index=False):
+        seeds = problems[(problems["method"] == method) & (problems["coverage"] == coverage)
+                         & (problems["step"] == step)]["seed"].nunique()
+        for metric in PAIRED:
+            c = change(problems, method, coverage, split, metric, step=step)
+            rows.append({"method": method, "richness": RICHNESS[method], "coverage": coverage, "step": step,
+                         "split": split, "metric": metric, "change": c.estimate, "low": c.low, "high": c.high,
+                         "seeds": seeds})
+    return pd.DataFrame(rows).sort_values(["method", "coverage", "split", "metric", "step"], kind="stable")
 
 
 # TRL's log keys: GRPO logs the reward as "reward", SDPO as "self_distillation/reward_mean"

@@ -102,34 +102,49 @@ def pass_at_k(n: int, c: int, k: int) -> float:
 
 def summarize(samples: list[dict], k: int | None = None) -> dict:
     """Accuracy, pass@k, length and epistemic statistics of samples with
-    keys problem_id, correct, num_tokens, text. k defaults to the fewest samples of any problem."""
+    keys problem_id, correct, num_tokens, text. k defaults to the fewest samples of any problem.
+
+    `per_problem` keeps each problem's mean accuracy, length and epistemic count, so later stages
+    can compare two evaluations of the same problems pairwise (selfdistill.uncertainty); each
+    `<metric>_se` is the standard error over problems, the unit that varies between evaluations."""
     if not samples:
         raise ValueError("summarize needs at least one sample, got an empty list")
     by_problem = defaultdict(list)
     for s in samples:
-        by_problem[s["problem_id"]].append(bool(s["correct"]))
+        by_problem[s["problem_id"]].append(s)
     min_n = min(len(v) for v in by_problem.values())
     k = min_n if k is None else k
-
-    # average of per-problem means, so problems with more samples do not weigh more
-    accuracy = np.mean([np.mean(v) for v in by_problem.values()])
-    pass_k = np.mean([pass_at_k(len(v), sum(v), k) for v in by_problem.values()])
 
     substring = [count_epistemic(s["text"], "substring") for s in samples]
     word = [count_epistemic(s["text"], "word") for s in samples]
     per_word = {w: float(np.mean([c[w] for c in substring])) for w in EPISTEMIC_WORDS}
     per_word_boundary = {w: float(np.mean([c[w] for c in word])) for w in EPISTEMIC_WORDS}
 
+    per_problem = {"problem_id": list(by_problem), "accuracy": [], "mean_length": [], "mean_epistemic": []}
+    for rows in by_problem.values():
+        per_problem["accuracy"].append(float(np.mean([bool(r["correct"]) for r in rows])))
+        per_problem["mean_length"].append(float(np.mean([r["num_tokens"] for r in rows])))
+        per_problem["mean_epistemic"].append(float(np.mean([total_epistemic(r["text"]) for r in rows])))
+    se = {f"{key}_se": _standard_error(per_problem[key]) for key in ("accuracy", "mean_length", "mean_epistemic")}
+
     return {
         "num_problems": len(by_problem),
         "num_samples": len(samples),
         "samples_per_problem": min_n,
-        "accuracy": float(accuracy),
-        "pass_at_k": float(pass_k),
+        # average of per-problem means, so problems with more samples do not weigh more
+        "accuracy": float(np.mean(per_problem["accuracy"])),
+        "pass_at_k": float(np.mean([pass_at_k(len(v), sum(bool(r["correct"]) for r in v), k)
+                                    for v in by_problem.values()])),
         "k": k,
         "mean_length": float(np.mean([s["num_tokens"] for s in samples])),
         "mean_epistemic": float(np.mean([sum(c.values()) for c in substring])),
         "mean_epistemic_word_boundary": float(np.mean([sum(c.values()) for c in word])),
+        **se,
         "epistemic_per_word": per_word,
         "epistemic_per_word_boundary": per_word_boundary,
+        "per_problem": per_problem,
     }
+
+
+def _standard_error(values: list[float]) -> float:
+    return float(np.std(values, ddof=1) / np.sqrt(len(values))) if len(values) > 1 else 0.0

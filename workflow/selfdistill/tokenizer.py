@@ -1,8 +1,11 @@
 """A word-level tokenizer built from a corpus, saved as a normal Hugging Face tokenizer.
 
-Words and punctuation (with their leading space) are single tokens and every digit is its own
-token, so a tiny model sees numbers digit by digit and each epistemic word is one token it can be
-banned from.
+Words, numbers and punctuation (with their leading space) are single tokens, so each epistemic word
+is one token it can be banned from. A step label "(3)" and an instruction "Subtract 4" are single
+tokens too: a trace line restates its step ("(3) Subtract 4: ..."), and finding that step in the
+problem, or in a solution shown in the context, is then one look-up of the token that follows the
+same label earlier, rather than a match over several tokens that a tiny model confuses with the
+numbers around them. The world's model should fail at arithmetic and at doubting, not at reading.
 """
 from __future__ import annotations
 
@@ -11,7 +14,8 @@ from transformers import PreTrainedTokenizerFast
 
 PAD, BOS, EOS = "<|pad|>", "<|im_start|>", "<|im_end|>"
 THINK_TAGS = ("<think>", "</think>")
-PIECES = r" ?[A-Za-z]+| ?\d+| ?[^\sA-Za-z\d]|\s"
+# a label takes no leading space, so it is the same token mid-line in a problem and at a line's start
+PIECES = r"\(\d+\)|\s(?=\(\d+\))| ?(?:Add|Subtract|Multiply by) \d+| ?[A-Za-z]+| ?\d+| ?[^\sA-Za-z\d]|\s"
 UNK = "[UNK]"
 
 # ChatML, as the Qwen family writes it; the generation prompt opens the assistant turn.

@@ -17,9 +17,10 @@ def main(argv=None):
             # `reference`: a correct worked solution, for stages that need one the model cannot give
             write_jsonl(getattr(out, name), [{"problem_id": p.problem_id, "prompt": student_prompt(p.text),
                                               "answer": str(p.answer),
-                                              "reference": correct_expert_trace(p, rng, cfg.style, guided=False)}
+                                              "reference": correct_expert_trace(p, rng, cfg.style)}
                                              for p in splits[name]])
-        corpus = pretrain_examples(splits["pretrain"], rng, cfg.style, params["guided_full"], params["guided_nothink"])
+        corpus = pretrain_examples(splits["pretrain"], rng, cfg.style, params["guided_full"],
+                                   params["guided_nothink"], params["guided_unchecked"])
         write_jsonl(out.corpus, corpus)
 
 
