@@ -36,8 +36,11 @@ def test_problems_respect_their_difficulty():
 
 def test_problem_text_reads_as_a_chain():
     p = arith.Problem("x", 47, (("add", 38), ("mul", 3), ("sub", 12)))
-    assert p.text == "Start with 47. (1) Add 38. (2) Multiply by 3. (3) Subtract 12."
+    assert p.text == "Start with 47. (1) Add 38. (2) Multiply by 3. (3) Subtract 12. (4) Report the result."
     assert p.answer == (47 + 38) * 3 - 12
+    # every trace closes with the same labelled item, restating the value it arrived at
+    trace = arith.confident_trace(p)
+    assert "(4) Report the result: 243.\n</think>" in trace and trace.endswith("\\boxed{243}.")
 
 
 @pytest.mark.parametrize("op,a,b", [("add", 18, 5), ("sub", 23, 4), ("mul", 7, 3), ("mul", 12, 2)])

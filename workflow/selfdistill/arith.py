@@ -56,7 +56,8 @@ class Problem:
     def text(self) -> str:
         # numbered steps: the trace cites each number, so finding the next step is a look-up
         return " ".join([f"Start with {self.start}."] +
-                        [f"({i}) {instruction(o, x)}." for i, (o, x) in enumerate(self.steps, 1)])
+                        [f"({i}) {instruction(o, x)}." for i, (o, x) in enumerate(self.steps, 1)] +
+                        [f"({len(self.steps) + 1}) {FINISH}."])
 
     @property
     def answer(self) -> int:
@@ -64,6 +65,11 @@ class Problem:
         for op, x in self.steps:
             value = apply(op, value, x)
         return value
+
+
+# The last labelled item of every problem: where the chain ends is then found by the same look-up
+# as every step (the token after the next label), not by noticing that a label is missing.
+FINISH = "Report the result"
 
 
 def instruction(op: str, x: int) -> str:
@@ -195,7 +201,7 @@ def expert_trace(problem: Problem, rng: random.Random, style: ExpertStyle, guide
             line += f"{right}."
         lines.append(line)
         value = right
-    return "<think>\n" + "\n".join(lines) + "\n</think>\n" + answer_line(value)
+    return finish(problem, lines, value)
 
 
 def confident_trace(problem: Problem) -> str:
@@ -205,6 +211,12 @@ def confident_trace(problem: Problem) -> str:
         right = apply(op, value, x)
         lines.append(f"({i}) {instruction(op, x)}: {value} {SYMBOL[op]} {x} = {right}.")
         value = right
+    return finish(problem, lines, value)
+
+
+def finish(problem: Problem, lines: list[str], value: int) -> str:
+    """A trace from its step lines: the closing item restates the running value, then the answer."""
+    lines = [*lines, f"({len(problem.steps) + 1}) {FINISH}: {value}."]
     return "<think>\n" + "\n".join(lines) + "\n</think>\n" + answer_line(value)
 
 
