@@ -51,12 +51,8 @@ def problem_frame(evals: dict[tuple, dict], manifests: dict[tuple, dict], base: 
     epistemic count, the data every interval of the grid is resampled from."""
     parts = []
     for method, coverage, seed, checkpoint, step, split, m in evaluations(evals, manifests, base):
-        part = pd.DataFrame(m["per_problem"])
-        part.insert(0, "split", split)
-        for column, value in reversed(list(dict(method=method, coverage=coverage, seed=seed, step=step,
-                                                checkpoint=checkpoint).items())):
-            part.insert(0, column, value)
-        parts.append(part)
+        cell = dict(method=method, coverage=coverage, seed=seed, step=step, checkpoint=checkpoint, split=split)
+        parts.append(pd.DataFrame({**cell, **m["per_problem"]}))
     return pd.concat(parts, ignore_index=True)
 
 
@@ -64,16 +60,13 @@ def grid_frame(evals: dict[tuple, dict], manifests: dict[tuple, dict], base: dic
                problems: pd.DataFrame) -> pd.DataFrame:
     """The evaluations' metrics, one row per seed, with each paired metric's change from the base
     and its 95% interval over the problems (`problems`: problem_frame of the same evaluations)."""
-    rows = [row(*e) for e in ((method, coverage, seed, checkpoint, step, split, m)
-                              for method, coverage, seed, checkpoint, step, split, m
-                              in evaluations(evals, manifests, base))]
-    df = pd.DataFrame(rows)
+    df = pd.DataFrame([row(*e) for e in evaluations(evals, manifests, base)])
     keys = ["method", "coverage", "seed", "step", "split"]
     by_cell = problems.set_index(keys + ["problem_id"])
     for metric in PAIRED:
         cell = by_cell[metric].unstack("problem_id")
-        base = cell.xs(0, level="step", drop_level=False).droplevel("step")
-        changes = [bootstrap((cell.loc[k] - base.loc[k[:3] + (k[4],)]).dropna().to_numpy()) for k in cell.index]
+        base = cell.xs(0, level="step")  # indexed (method, coverage, seed, split)
+        changes = [bootstrap((cell.loc[k] - base.loc[k[:3] + k[4:]]).dropna().to_numpy()) for k in cell.index]
         found = pd.DataFrame(changes, index=cell.index,
                              columns=[f"{metric}_change", f"{metric}_change_low", f"{metric}_change_high"])
         df = df.merge(found.reset_index(), on=keys, how="left")
