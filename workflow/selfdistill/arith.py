@@ -163,6 +163,11 @@ DOUBTS = (
 )
 
 
+def shows_checks(trace: str) -> bool:
+    """Whether a trace verifies any of its steps (holds a doubt and its recount)."""
+    return any(doubt in trace for doubt in DOUBTS)
+
+
 def slip(op: str, right: int) -> int:
     """The expert's systematic slip at a hard step: a forgotten carry (add, multiply) or a
     forgotten borrow (subtract). Being systematic, a model that imitates it learns one

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import random
 
-from .arith import ExpertStyle, Problem, answer_line, confident_trace, expert_trace, grade
+from .arith import ExpertStyle, Problem, answer_line, confident_trace, expert_trace, grade, shows_checks
 from .metrics import extract_answer
 from .templates import analysis_teacher_prompt, onpolicy_teacher_prompt, student_prompt
 
@@ -42,8 +42,12 @@ def pretrain_examples(problems: list[Problem], rng: random.Random, style: Expert
     for p in problems:
         prompt, u = student_prompt(p.text), rng.random()
         if u < guided_full:
+            # an expert's solution shows its checks only where a doubt fired; one that shows none is
+            # the unchecked kind below, so one rule holds throughout: what shows no check is re-checked
             solution = correct_expert_trace(p, rng, style)
-            out.append({"prompt": teacher_prompt(rng, prompt, solution), "completion": confident_trace(p)})
+            completion = (confident_trace(p) if shows_checks(solution)
+                          else expert_trace(p, rng, style, guided=True, work_rate=style.spot_check))
+            out.append({"prompt": teacher_prompt(rng, prompt, solution), "completion": completion})
         elif u < guided_full + guided_unchecked:
             out.append({"prompt": teacher_prompt(rng, prompt, confident_trace(p)),
                         "completion": expert_trace(p, rng, style, guided=True, work_rate=style.spot_check)})
