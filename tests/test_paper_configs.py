@@ -75,3 +75,24 @@ def test_paper_configs_hold_the_studys_training_settings(name):
     # Section 5: 128-prompt mini-batches of 256-prompt steps; Section 6: 32 of 64
     sizes = {train[m]["batch_size"] for m in grid["methods"] if m not in SFT}
     assert sizes == ({32 * 8} if "1x64" in grid["coverage"] else {128 * 8})
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_paper_configs_train_as_the_study_steps(tmp_path, name):
+    """What TRL receives: one generation feeds two optimizer steps with the generating policy's
+    log-probs kept (TRL computes them when gradient accumulation does not cover a generation),
+    the EMA teacher moves once per generation, and the lengths and losses are the study's."""
+    from selfdistill.onpolicy import training_args
+
+    grid = yaml.safe_load((PAPER / name).read_text())["grid"]
+    for method in [m for m in grid["methods"] if m not in SFT]:
+        args = training_args(method, grid["train"][method], str(tmp_path), seed=0, use_cpu=True)
+        assert args.steps_per_generation == 2 * args.gradient_accumulation_steps
+        assert args.gradient_accumulation_steps % (args.steps_per_generation * args.num_iterations) != 0
+        assert args.generation_batch_size == 2 * grid["train"][method]["batch_size"]
+        if method == "grpo":
+            assert (args.loss_type, args.delta, args.epsilon, args.epsilon_high) == ("grpo", 3.0, 0.2, 0.28)
+            assert (args.vllm_importance_sampling_correction, args.vllm_importance_sampling_mode,
+                    args.vllm_importance_sampling_clip_max) == (True, "token_truncate", 2.0)
+        else:
+            assert (args.max_prompt_length, args.max_reprompt_len, args.teacher_sync_steps) == (2048, 22528, 2)
