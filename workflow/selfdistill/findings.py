@@ -9,6 +9,7 @@ import pandas as pd
 
 from .coverage import LEVELS
 from .grid_summary import final_change
+from .per_benchmark import benchmark_markdown
 
 COLUMNS = (("accuracy", "ood", "OOD acc"), ("accuracy", "in_domain", "in-domain acc"),
            ("accuracy", "seen", "seen acc"), ("mean_length", "ood", "OOD length"),
@@ -124,4 +125,4 @@ def findings_markdown(df: pd.DataFrame, probe: pd.DataFrame | None = None,
         lines += probe_lines(probe)
     if richness is not None:
         lines += teacher_score_lines(richness)
-    return "\n".join(lines)
+    return "\n".join(lines) + benchmark_markdown(df)

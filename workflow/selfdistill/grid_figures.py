@@ -11,6 +11,7 @@ import seaborn as sns  # noqa: E402
 from .coverage import LEVELS  # noqa: E402
 from .grid_summary import final_change  # noqa: E402
 from .metrics import EPISTEMIC_WORDS  # noqa: E402
+from .per_benchmark import split_label  # noqa: E402
 
 CURVES = (("accuracy", "accuracy (avg@k)"), ("mean_length", "length (tokens)"), ("mean_epistemic", "epistemic count"))
 
@@ -26,7 +27,7 @@ def plot_curves(df: pd.DataFrame, path: str) -> None:
             sns.lineplot(df[df["split"] == split], x="step", y=column, hue="method", marker="o", ax=ax,
                          errorbar=None, legend=i == 0 and j == len(CURVES) - 1)
             ax.set_ylabel(label)
-            ax.set_title(split)
+            ax.set_title(split_label(split, splits))
     fig.suptitle("Training curves per method (step 0 is the base model)")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -34,14 +35,16 @@ def plot_curves(df: pd.DataFrame, path: str) -> None:
 
 
 def plot_coverage(df: pd.DataFrame, path: str) -> None:
-    """Coverage x method heatmaps of the accuracy change from base, in-domain and OOD."""
+    """Coverage x method heatmaps of the accuracy change from base, in-domain, OOD and each OOD
+    benchmark."""
     change = final_change(df, "accuracy")
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
-    for ax, split in zip(axes, ("in_domain", "ood")):
+    splits = ["in_domain", "ood", *sorted(s for s in change["split"].unique() if s.startswith("ood/"))]
+    fig, axes = plt.subplots(1, len(splits), figsize=(5 * len(splits), 3.8), squeeze=False)
+    for ax, split in zip(axes[0], splits):
         table = change[change["split"] == split].pivot(index="method", columns="coverage", values="accuracy")
         table = table[[c for c in LEVELS if c in table.columns]]  # narrow to broad, as in the study
         sns.heatmap(table, annot=True, fmt=".2f", center=0, cmap="RdBu", ax=ax)
-        ax.set_title(f"{split}: accuracy change vs base")
+        ax.set_title(f"{split_label(split, splits)}: accuracy change vs base")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -57,7 +60,7 @@ def plot_words(df: pd.DataFrame, path: str) -> None:
     fig, ax = plt.subplots(figsize=(10, 3.8))
     sns.barplot(pd.DataFrame(rows), x="word", y="change", hue="method", ax=ax)
     ax.axhline(0, color="black", linewidth=0.8)
-    ax.set_ylabel("count per response, final - base (OOD)")
+    ax.set_ylabel(f"count per response, final - base ({split_label('ood', df['split'].unique())})")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .metrics import EPISTEMIC_WORDS
+from .per_benchmark import split_out
 
 # what the teacher's context c reveals, per method (SFT on D_ug learns from unguided traces)
 RICHNESS = {"sft_ug": "none", "sft_sg": "s", "sdpo_s": "s", "sdpo_s_nothink": "s_nothink", "sdpo_s_ema": "s",
@@ -32,14 +33,17 @@ def row(method: str, coverage: str, seed: int, checkpoint: str, step: int, split
 def grid_frame(evals: dict[tuple, dict], manifests: dict[tuple, dict], base: dict[tuple, dict]) -> pd.DataFrame:
     """`evals`: (method, coverage, seed, checkpoint, split) -> metrics; `manifests`: (method,
     coverage, seed) -> manifest; `base`: (coverage, split) -> the base model's metrics, repeated as
-    every cell's step 0 so each curve starts at the base."""
+    every cell's step 0 so each curve starts at the base. A split pooling several benchmarks also
+    gets one row per benchmark, split `<split>/<benchmark>`."""
     rows = []
     for (method, coverage, seed), manifest in manifests.items():
         for split in ("seen", "in_domain", "ood"):
-            rows.append(row(method, coverage, seed, "base", 0, split, base[coverage, split]))
+            for name, m in split_out({split: base[coverage, split]}).items():
+                rows.append(row(method, coverage, seed, "base", 0, name, m))
     for (method, coverage, seed, checkpoint, split), m in evals.items():
         step = step_of(checkpoint, manifests[method, coverage, seed])
-        rows.append(row(method, coverage, seed, checkpoint, step, split, m))
+        for name, part in split_out({split: m}).items():
+            rows.append(row(method, coverage, seed, checkpoint, step, name, part))
     return pd.DataFrame(rows).sort_values(["method", "coverage", "seed", "split", "step"], kind="stable")
 
 
