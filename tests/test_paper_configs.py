@@ -54,6 +54,13 @@ def test_paper_config_dry_run_plans_the_studys_grid_offline(tmp_path, name):
     renders = [json.loads(p) for stage, p in commands
                if stage in ("sample", "select_problems", "contexts", "train_onpolicy", "train_sft")]
     assert renders and all(p.get("enable_thinking") == thinking for p in renders)
+    # Section 4 as the study ran it: SFT data from the Section 3 problems and their c = s traces
+    sft_jobs = re.findall(r"stages\.train_sft .*?--in (.*?) --out", run.stdout)
+    assert len(sft_jobs) == len(sft) * len(coverage)
+    assert all(j.split() == ["problems=results/section3/problems.jsonl",
+                             "guided=results/section3/traces/s.samples.jsonl", "model=results/base_model"]
+               for j in sft_jobs)
+    assert not {"offpolicy_unguided", "offpolicy_guided"} & set(jobs)
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
