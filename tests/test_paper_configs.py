@@ -103,3 +103,61 @@ def test_paper_configs_train_as_the_study_steps(tmp_path, name):
                     args.vllm_importance_sampling_clip_max) == (True, "token_truncate", 2.0)
         else:
             assert (args.max_prompt_length, args.max_reprompt_len, args.teacher_sync_steps) == (2048, 22528, 2)
+
+
+def settings_table() -> list[tuple[str, object, str, str]]:
+    """(setting, official value, key, configs) for each row of config/paper/README.md's table."""
+    rows = []
+    for line in (PAPER / "README.md").read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and cells[1].startswith("`"):
+            rows.append((cells[0], yaml.safe_load(cells[1].strip("`")), cells[2].strip("`"), cells[3]))
+    return rows
+
+
+def applies(configs: str, grid: dict) -> bool:
+    section6 = "1x64" in grid["coverage"]
+    return {"all": True, "section 6": section6, "sections 3-5": not section6}[configs]
+
+
+def lookup(config: dict, key: str) -> list:
+    """The values at a dotted key; <onpolicy> and <sdpo> expand over the config's methods, and a
+    named method's key is looked up only where the config trains that method."""
+    methods = config["grid"]["methods"]
+    groups = {"<onpolicy>": [m for m in methods if m not in SFT], "<sdpo>": [m for m in methods if m.startswith("sdpo")]}
+    parts = key.split(".")
+    if parts[:2] == ["grid", "train"]:
+        names = groups.get(parts[2], [parts[2]] if parts[2] in methods else [])
+        keys = [["grid", "train", name, *parts[3:]] for name in names]
+    else:
+        keys = [parts]
+    values = []
+    for path in keys:
+        node = config
+        for p in path:
+            assert isinstance(node, dict) and p in node, f"{key}: {'.'.join(path)} is not in the config"
+            node = node[p]
+        values.append(node)
+    return values
+
+
+def test_the_settings_table_covers_the_study():
+    keys = {key for _, _, key, _ in settings_table()}
+    assert len(settings_table()) >= 40
+    for needed in ("grid.train.<sdpo>.max_teacher_prompt_length", "grid.train.<onpolicy>.max_prompt_length",
+                   "grid.train.<onpolicy>.optimizer_steps_per_generation", "grid.train.grpo.loss_type",
+                   "grid.train.grpo.dual_clip", "grid.offpolicy.protocol"):
+        assert needed in keys
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_paper_config_matches_every_row_of_the_settings_table(name):
+    config = yaml.safe_load((PAPER / name).read_text())
+    checked = 0
+    for setting, value, key, configs in settings_table():
+        if not applies(configs, config["grid"]):
+            continue
+        found = lookup(config, key)
+        assert found == [value] * len(found), f"{name}: {setting} ({key}) is {found}, the study's is {value!r}"
+        checked += len(found)
+    assert checked >= 40

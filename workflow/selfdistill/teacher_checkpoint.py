@@ -16,20 +16,23 @@ TEACHER_FILE = "teacher.safetensors"
 
 class TeacherCheckpoint(TrainerCallback):
     """Writes the teacher beside each checkpoint and loads it back when training resumes from one.
-    The teacher must be whole on every process (one GPU, or data parallel): sharded teachers
-    (FSDP, ZeRO-3) are refused, as their weights cannot be saved or restored this way."""
+    A sharded teacher (FSDP, ZeRO-3) is not saved, as its weights cannot be written or restored
+    whole this way: such a run trains as before, but a resumed one stops with an error rather
+    than restart its teacher from the base model."""
 
     def __init__(self, trainer):
-        if trainer.is_fsdp_enabled or trainer.is_deepspeed_enabled:
-            raise ValueError("teacher_update_rate > 0 (a moving teacher) needs an unsharded teacher to save with "
-                             "each checkpoint; train it without FSDP or DeepSpeed (compute.train.accelerate_config)")
         self.trainer = trainer
+        self.sharded = trainer.is_fsdp_enabled or trainer.is_deepspeed_enabled
+        if self.sharded:
+            logging.warning("the moving teacher is sharded (FSDP or DeepSpeed) and is not saved with the "
+                            "checkpoints: this job cannot resume; train it on one GPU or data parallel to make it "
+                            "resumable")
 
     def _teacher(self):
         return self.trainer.accelerator.unwrap_model(self.trainer.teacher_model)
 
     def on_save(self, args, state, control, **kwargs):
-        if args.should_save:
+        if args.should_save and not self.sharded:
             from safetensors.torch import save_model
 
             save_model(self._teacher(), str(Path(args.output_dir) / f"checkpoint-{state.global_step}" / TEACHER_FILE))
@@ -41,7 +44,9 @@ class TeacherCheckpoint(TrainerCallback):
 
         path = Path(args.output_dir) / f"checkpoint-{state.global_step}" / TEACHER_FILE
         if not path.exists():
-            raise FileNotFoundError(f"{path} is missing: the job stopped while saving that checkpoint; remove "
-                                    f"{path.parent} to resume from the one before")
+            why = "a sharded teacher is not saved" if self.sharded else "the job stopped while saving that checkpoint"
+            raise FileNotFoundError(f"{path} is missing ({why}): the moving teacher cannot resume; remove "
+                                    f"{path.parent} to resume from an earlier checkpoint, or the scratch folder "
+                                    "to start over")
         load_model(self._teacher(), str(path), device=str(self.trainer.accelerator.device))
         logging.info("restored the moving teacher from %s", path)
