@@ -61,6 +61,9 @@ def test_paper_config_dry_run_plans_the_studys_grid_offline(tmp_path, name):
                              "guided=results/section3/traces/s.samples.jsonl", "model=results/base_model"]
                for j in sft_jobs)
     assert not {"offpolicy_unguided", "offpolicy_guided"} & set(jobs)
+    # the teacher probe's own batch size: ~26k-token sequences, 8 per pass on one 80 GB GPU
+    assert [p["batch_size"] for stage, p in map(lambda c: (c[0], json.loads(c[1])), commands)
+            if stage == "teacher_probe"] == [8]
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
