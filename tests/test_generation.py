@@ -137,6 +137,15 @@ def test_batched_greedy_matches_each_prompt_alone(generator, prompts):
     assert len({a for a, _ in batched}) > 1  # else the order of outputs was not tested
 
 
+def test_top_k_one_samples_the_greedy_completion(generator, prompts):
+    greedy = texts(generator.generate(prompts, SamplingParams(n=2, temperature=0, max_new_tokens=10)))
+    top1 = SamplingParams.from_config({"n": 2, "temperature": 1.0, "top_p": 1.0, "top_k": 1, "max_new_tokens": 10})
+    assert top1.top_k == 1
+    assert texts(generator.generate(prompts, top1)) == greedy
+    with pytest.raises(ValueError, match="top_k=-1"):
+        SamplingParams(top_k=-1)
+
+
 def test_banned_token_sequences(tokenizer):
     def ids(*tokens):
         return [tokenizer.convert_tokens_to_ids(t) for t in tokens]

@@ -82,6 +82,13 @@ def test_requests_are_token_ids_one_seeded_request_per_completion(fake_vllm, mod
          "detokenize": False} for k in range(6)]
 
 
+def test_top_k_reaches_vllm_when_set(fake_vllm, model_dir):
+    gen = VLLMGenerator(model_dir)
+    gen.generate([render_chat(gen.tokenizer, "Hmm.")], SamplingParams(temperature=0.6, top_k=20, max_new_tokens=3))
+    [(_, [sampling])] = gen.llm.calls
+    assert sampling.kwargs["top_k"] == 20
+
+
 def test_completions_map_in_order(fake_vllm, model_dir):
     gen = VLLMGenerator(model_dir)
     prompts = [render_chat(gen.tokenizer, p) for p in ("What is 1+2?", "Hmm.")]

@@ -13,7 +13,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 from selfdistill.coverage import LEVELS, coverage_set, distinct_problems
 from selfdistill.checkpoints import step_labels
 from selfdistill.grid_summary import step_of
-from selfdistill.offpolicy import equal_datasets, guided_prompts
+from selfdistill.offpolicy import equal_datasets, guided_prompts, section3_datasets
 from selfdistill.onpolicy import binary_reward, trainer_for, training_args, use_teacher_prompt
 from selfdistill.templates import onpolicy_teacher_prompt
 
@@ -67,6 +67,21 @@ def test_offpolicy_datasets_pair_student_prompts_and_have_equal_sizes():
     data = equal_datasets(coverage, unguided, guided)
     assert data["sft_sg"] == [{"prompt": "A?", "completion": "g", "problem_id": "a"}]
     assert len(data["sft_ug"]) == len(data["sft_sg"]) == 1
+
+
+def test_section4_data_as_the_study_builds_it_from_section3():
+    problems = [{"problem_id": p, "prompt": f"{p}?", "answer": "1", "solution": f"s_{p}", "solution_source": src}
+                for p, src in (("a", "model"), ("b", "model"), ("c", "reference"))]
+    guided = [{"problem_id": "a", "text": "wrong", "correct": False}, {"problem_id": "a", "text": "g1", "correct": True},
+              {"problem_id": "a", "text": "g2", "correct": True}, {"problem_id": "b", "text": "x", "correct": False},
+              {"problem_id": "c", "text": "gc", "correct": True}]
+    data = section3_datasets(problems, guided)
+    # one example per problem, its s; a reference solution is no sample of the model
+    assert data["sft_ug"] == [{"prompt": "a?", "completion": "s_a", "problem_id": "a"},
+                              {"prompt": "b?", "completion": "s_b", "problem_id": "b"}]
+    # the first correct teacher trace, the student prompt beside it; b has none and is skipped
+    assert data["sft_sg"] == [{"prompt": "a?", "completion": "g1", "problem_id": "a"},
+                              {"prompt": "c?", "completion": "gc", "problem_id": "c"}]
 
 
 @pytest.mark.parametrize("demo", ["<think>\nDoubt.\n</think>\nSo \\boxed{5}.",

@@ -54,6 +54,16 @@ def test_paper_config_dry_run_plans_the_studys_grid_offline(tmp_path, name):
     renders = [json.loads(p) for stage, p in commands
                if stage in ("sample", "select_problems", "contexts", "train_onpolicy", "train_sft")]
     assert renders and all(p.get("enable_thinking") == thinking for p in renders)
+    # Section 4 as the study ran it: SFT data from the Section 3 problems and their c = s traces
+    sft_jobs = re.findall(r"stages\.train_sft .*?--in (.*?) --out", run.stdout)
+    assert len(sft_jobs) == len(sft) * len(coverage)
+    assert all(j.split() == ["problems=results/section3/problems.jsonl",
+                             "guided=results/section3/traces/s.samples.jsonl", "model=results/base_model"]
+               for j in sft_jobs)
+    assert not {"offpolicy_unguided", "offpolicy_guided"} & set(jobs)
+    # the teacher probe's own batch size: ~26k-token sequences, 8 per pass on one 80 GB GPU
+    assert [p["batch_size"] for stage, p in map(lambda c: (c[0], json.loads(c[1])), commands)
+            if stage == "teacher_probe"] == [8]
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -75,3 +85,82 @@ def test_paper_configs_hold_the_studys_training_settings(name):
     # Section 5: 128-prompt mini-batches of 256-prompt steps; Section 6: 32 of 64
     sizes = {train[m]["batch_size"] for m in grid["methods"] if m not in SFT}
     assert sizes == ({32 * 8} if "1x64" in grid["coverage"] else {128 * 8})
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_paper_configs_train_as_the_study_steps(tmp_path, name):
+    """What TRL receives: one generation feeds two optimizer steps with the generating policy's
+    log-probs kept (TRL computes them when gradient accumulation does not cover a generation),
+    the EMA teacher moves once per generation, and the lengths and losses are the study's."""
+    from selfdistill.onpolicy import training_args
+
+    grid = yaml.safe_load((PAPER / name).read_text())["grid"]
+    for method in [m for m in grid["methods"] if m not in SFT]:
+        args = training_args(method, grid["train"][method], str(tmp_path), seed=0, use_cpu=True)
+        assert args.steps_per_generation == 2 * args.gradient_accumulation_steps
+        assert args.gradient_accumulation_steps % (args.steps_per_generation * args.num_iterations) != 0
+        assert args.generation_batch_size == 2 * grid["train"][method]["batch_size"]
+        if method == "grpo":
+            assert (args.loss_type, args.delta, args.epsilon, args.epsilon_high) == ("grpo", 3.0, 0.2, 0.28)
+            assert (args.vllm_importance_sampling_correction, args.vllm_importance_sampling_mode,
+                    args.vllm_importance_sampling_clip_max) == (True, "token_truncate", 2.0)
+        else:
+            assert (args.max_prompt_length, args.max_reprompt_len, args.teacher_sync_steps) == (2048, 22528, 2)
+
+
+def settings_table() -> list[tuple[str, object, str, str]]:
+    """(setting, official value, key, configs) for each row of config/paper/README.md's table."""
+    rows = []
+    for line in (PAPER / "README.md").read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and cells[1].startswith("`"):
+            rows.append((cells[0], yaml.safe_load(cells[1].strip("`")), cells[2].strip("`"), cells[3]))
+    return rows
+
+
+def applies(configs: str, grid: dict) -> bool:
+    section6 = "1x64" in grid["coverage"]
+    return {"all": True, "section 6": section6, "sections 3-5": not section6}[configs]
+
+
+def lookup(config: dict, key: str) -> list:
+    """The values at a dotted key; <onpolicy> and <sdpo> expand over the config's methods, and a
+    named method's key is looked up only where the config trains that method."""
+    methods = config["grid"]["methods"]
+    groups = {"<onpolicy>": [m for m in methods if m not in SFT], "<sdpo>": [m for m in methods if m.startswith("sdpo")]}
+    parts = key.split(".")
+    if parts[:2] == ["grid", "train"]:
+        names = groups.get(parts[2], [parts[2]] if parts[2] in methods else [])
+        keys = [["grid", "train", name, *parts[3:]] for name in names]
+    else:
+        keys = [parts]
+    values = []
+    for path in keys:
+        node = config
+        for p in path:
+            assert isinstance(node, dict) and p in node, f"{key}: {'.'.join(path)} is not in the config"
+            node = node[p]
+        values.append(node)
+    return values
+
+
+def test_the_settings_table_covers_the_study():
+    keys = {key for _, _, key, _ in settings_table()}
+    assert len(settings_table()) >= 40
+    for needed in ("grid.train.<sdpo>.max_teacher_prompt_length", "grid.train.<onpolicy>.max_prompt_length",
+                   "grid.train.<onpolicy>.optimizer_steps_per_generation", "grid.train.grpo.loss_type",
+                   "grid.train.grpo.dual_clip", "grid.offpolicy.protocol"):
+        assert needed in keys
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_paper_config_matches_every_row_of_the_settings_table(name):
+    config = yaml.safe_load((PAPER / name).read_text())
+    checked = 0
+    for setting, value, key, configs in settings_table():
+        if not applies(configs, config["grid"]):
+            continue
+        found = lookup(config, key)
+        assert found == [value] * len(found), f"{name}: {setting} ({key}) is {found}, the study's is {value!r}"
+        checked += len(found)
+    assert checked >= 40

@@ -39,3 +39,17 @@ def test_word_probabilities_equal_the_models_next_token_probability():
     pos = ids[0].tolist().index(wait)
     expected = torch.softmax(model(ids).logits[0, pos - 1], -1)[wait].item()
     assert math.isclose(got[0][0][1], expected, rel_tol=1e-4)
+
+
+def test_only_the_scored_positions_go_through_the_output_layer():
+    prompts = ["Start with 7. (1) Add 5."] * 3
+    responses = ["<think>\n" + "Add 5: 7 + 5 = 12. " * 20 + "Wait, so 12.", "<think>\nHmm. Maybe", "<think>\nNo doubt."]
+    tokenizer = build_tokenizer([p + r for p, r in zip(prompts, responses)])
+    model = init_model(tokenizer, hidden_size=16, num_layers=1, num_heads=2, intermediate_size=32,
+                       max_positions=256, seed=0).eval()
+    seen = []
+    model.get_output_embeddings().register_forward_hook(lambda m, args, out: seen.append(tuple(out.shape)))
+    got = word_probabilities(model, tokenizer, prompts, responses, batch_size=3)
+    assert [[w for w, _ in pairs] for pairs in got] == [["wait"], ["hmm", "maybe"], []]
+    # three positions scored, never a row of logits per token of the batch (3 x ~150 tokens)
+    assert [rows for rows, _ in seen] == [3]

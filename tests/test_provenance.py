@@ -43,7 +43,7 @@ def test_sidecar_sits_beside_files_and_directories():
 def test_records_contain_every_field(chain):
     record = read_record("results/c.json")
     assert set(record) == {"artifact", "sha256", "stage", "rule", "cell", "params", "params_sha256", "seed", "inputs",
-                           "code", "versions", "device", "host", "started", "ended", "command"}
+                           "code", "versions", "device", "host", "started", "ended", "command", "fetched"}
     assert record["artifact"] == "results/c.json" and record["stage"] == "c" and record["cell"] == {}
     assert record["sha256"] == hashlib.sha256(b'{"c": 3}\n').hexdigest()
     assert record["params"] == PARAMS["c"]

@@ -1,5 +1,11 @@
 # Off-policy self-distillation (Section 4): sample D_ug and D_sg once per coverage level, then SFT.
 OFFPOLICY_DIR = f"{GRID_DIR}/offpolicy/{{coverage}}"
+OFFPOLICY_PROTOCOL = GRID["offpolicy"].get("protocol", "coverage")
+
+
+def offpolicy_protocol():
+    """The protocol reaches the job's params only where set, so the default's jobs keep theirs."""
+    return {"protocol": OFFPOLICY_PROTOCOL} if "protocol" in GRID["offpolicy"] else {}
 
 
 def offpolicy_sampling(wildcards):
@@ -67,13 +73,22 @@ rule offpolicy_guided:
         "OMP_NUM_THREADS={threads} {params.cmd} --rule {rule} --params {params.settings:q} > {log} 2>&1"
 
 
+def sft_data(wildcards):
+    """Section 3's problems and c = s teacher traces (the study's protocol), or the coverage set
+    and its off-policy samples."""
+    if OFFPOLICY_PROTOCOL == "section3":
+        return {"problems": rules.select_problems.output.selected,
+                "guided": expand(rules.teacher_traces.output.samples, richness="s")[0]}
+    return {name: expand(path, coverage=wildcards.coverage)[0] for name, path in (
+        ("coverage", rules.coverage.output.rows), ("unguided", rules.offpolicy_unguided.output.samples),
+        ("guided", rules.offpolicy_guided.output.samples))}
+
+
 rule train_sft:
-    """SFT of the base model on D_ug or D_sg, cut to equal sizes; one checkpoint per dataset."""
+    """SFT of the base model on D_ug or D_sg; one checkpoint per dataset."""
     input:
+        unpack(sft_data),
         model=BASE_MODEL,
-        coverage=rules.coverage.output.rows,
-        unguided=rules.offpolicy_unguided.output.samples,
-        guided=rules.offpolicy_guided.output.samples,
     output:
         model=directory(f"{CELL}/model"),
         manifest=f"{CELL}/manifest.json",
@@ -83,7 +98,7 @@ rule train_sft:
         cmd=stage("train_sft"),
         code=stage_code("train_sft"),
         settings=settings(lambda w: {"method": w.method, "seed": int(w.seed), "train": GRID["train"][w.method],
-                                     **chat_settings()}),
+                                     **chat_settings(), **offpolicy_protocol()}),
     resources:
         **compute_resources("train_sft"),
     threads: 1

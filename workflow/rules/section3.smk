@@ -114,7 +114,9 @@ rule teacher_probe:
     params:
         cmd=stage("teacher_probe"),
         code=stage_code("teacher_probe"),
-        settings=settings(lambda w: {"batch_size": config["section3"]["batch_size"] // 8, **chat_settings()}),
+        settings=settings(lambda w: {"batch_size": config["section3"].get("probe_batch_size",
+                                                                          config["section3"]["batch_size"] // 8),
+                                     **chat_settings()}),
     resources:
         **compute_resources("teacher_probe"),
     threads: 1

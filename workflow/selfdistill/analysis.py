@@ -8,6 +8,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
+from .per_benchmark import split_label, split_out  # noqa: E402
 from .uncertainty import LEVEL, bootstrap  # noqa: E402
 
 BASE_KEYS = ("accuracy", "accuracy_se", "pass_at_k", "k", "mean_length", "mean_epistemic",
@@ -17,10 +18,12 @@ BASE_KEYS = ("accuracy", "accuracy_se", "pass_at_k", "k", "mean_length", "mean_e
 def base_summary(metrics: dict[str, dict[str, dict]]) -> dict:
     """{split: {"normal": m, "banned": m}} -> {split: headline numbers}, banned-decoding accuracy
     beside the normal one and the ban's effect (banned minus normal on the same problems) with
-    its interval."""
+    its interval; a split pooling several benchmarks also gives each as `<split>/<name>`."""
+    normals = split_out({split: m["normal"] for split, m in metrics.items()})
+    banneds = split_out({split: m["banned"] for split, m in metrics.items()})
     out = {}
-    for split, by_decoding in metrics.items():
-        normal, banned = by_decoding["normal"], by_decoding["banned"]
+    for split, normal in normals.items():
+        banned = banneds[split]
         out[split] = {key: normal[key] for key in BASE_KEYS}
         out[split]["accuracy_epistemic_banned"] = banned["accuracy"]
         out[split]["mean_length_epistemic_banned"] = banned["mean_length"]
@@ -37,10 +40,10 @@ def per_problem(metrics: dict, key: str) -> pd.Series:
 
 
 def plot_base(summary: dict, path: str) -> None:
-    rows = [{"split": split, "decoding": decoding, "accuracy": m[key]}
+    rows = [{"split": split_label(split, summary), "decoding": decoding, "accuracy": m[key]}
             for split, m in summary.items()
             for decoding, key in (("normal", "accuracy"), ("epistemic words banned", "accuracy_epistemic_banned"))]
-    fig, ax = plt.subplots(figsize=(5, 3.5))
+    fig, ax = plt.subplots(figsize=(2 + 1.5 * len(summary), 3.5))
     sns.barplot(pd.DataFrame(rows), x="split", y="accuracy", hue="decoding", ax=ax)
     ax.set_ylim(0, 1)
     ax.set_title("Base model: does verbalized doubt do work?")

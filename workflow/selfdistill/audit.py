@@ -4,8 +4,9 @@
     python -m selfdistill.audit --all results/
 
 Run from the workflow root: recorded paths are relative to it. Prints each lineage as an indented
-tree, then every problem; exits 1 if there is any, else 0. Each artifact is shown once, under the
-first artifact that reached it. Checking params against the current config needs the rules'
+tree, then every problem, then as warnings every input fetched without a commit or digest (it
+may change under the same name); exits 1 if there is any problem, else 0. Each artifact is
+shown once, under the first artifact that reached it. Checking params against the current config needs the rules'
 settings, so it is left to `provenance.audit(path, expected_params)`.
 """
 from __future__ import annotations
@@ -14,6 +15,7 @@ import argparse
 import os
 from pathlib import Path
 
+from selfdistill.downloads import unpinned
 from selfdistill.provenance import SUFFIX, Node, check, read_record, walk
 
 
@@ -53,14 +55,19 @@ def main(argv: list[str] | None = None) -> int:
     seen: set[str] = set()
     hashes: dict[str, str] = {}
     problems: list[str] = []
+    records: list[dict] = []
     for root in roots:
         for node in walk(root, seen):
             found = check(node, hashes=hashes)
             print(_describe(node, found))
             problems += found
-    print(f"\n{len(seen)} file(s) audited, {len(problems)} problem(s)")
+            records += [node.record] if node.record else []
+    warnings = unpinned(records)  # reproducible only while the hub serves the same content
+    print(f"\n{len(seen)} file(s) audited, {len(problems)} problem(s), {len(warnings)} unpinned input(s)")
     for problem in problems:
         print(f"  {problem}")
+    for warning in warnings:
+        print(f"  warning: {warning}")
     return 1 if problems else 0
 
 

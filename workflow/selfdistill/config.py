@@ -81,6 +81,10 @@ def _grid_checks(grid: dict) -> list[str]:
         elif "num_generations" in t and t["batch_size"] % t["num_generations"]:
             out.append(f"config key grid.train.{method}.batch_size: {t['batch_size']} is not a multiple of "
                        f"num_generations={t['num_generations']}")
+        elif "max_steps" in t and any(t[k] % t.get("optimizer_steps_per_generation", 1) for k in ("max_steps", "checkpoint_interval")):
+            out.append(f"config keys grid.train.{method}.max_steps and checkpoint_interval: must be multiples of "
+                       f"optimizer_steps_per_generation={t['optimizer_steps_per_generation']}, so a checkpoint "
+                       f"never splits a generation")
     return out
 
 

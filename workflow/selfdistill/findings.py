@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .coverage import LEVELS
+from .per_benchmark import benchmark_markdown
 from .uncertainty import LEVEL, REPLICATES
 from .verdicts import Verdict
 
@@ -96,4 +97,4 @@ def findings_markdown(df: pd.DataFrame, problems: pd.DataFrame, changes: pd.Data
               final_changes(changes).to_markdown(index=False), ""]
     if probe is not None:
         lines += probe_lines(probe)
-    return "\n".join(lines)
+    return "\n".join(lines) + benchmark_markdown(changes)

@@ -23,6 +23,7 @@ class SamplingParams:
     n: int = 1  # completions per prompt
     temperature: float = 1.0  # 0 means greedy
     top_p: float = 1.0
+    top_k: int = 0  # 0: every token
     max_new_tokens: int = 256
     seed: int = 0
     banned_words: tuple[str, ...] = ()  # see banned_token_sequences for what is banned
@@ -35,13 +36,15 @@ class SamplingParams:
             raise ValueError(f"temperature={self.temperature}: must be >= 0 (0 means greedy)")
         if not 0 < self.top_p <= 1:
             raise ValueError(f"top_p={self.top_p}: must be in (0, 1]")
+        if self.top_k < 0:
+            raise ValueError(f"top_k={self.top_k}: must be >= 0 (0 means off)")
         if self.max_new_tokens < 1:
             raise ValueError(f"max_new_tokens={self.max_new_tokens}: must be >= 1")
 
     @classmethod
     def from_config(cls, section: dict, **overrides) -> "SamplingParams":
         """From a config `sampling` section; `overrides` (n, seed, banned_words) win over it."""
-        keys = ("n", "temperature", "top_p", "max_new_tokens", "seed")
+        keys = ("n", "temperature", "top_p", "top_k", "max_new_tokens", "seed")
         return cls(**{**{k: section[k] for k in keys if k in section}, **overrides})
 
 
@@ -143,8 +146,8 @@ class HFGenerator:
                       bad_words_ids=banned_token_sequences(self.tokenizer, params.banned_words) or None)
         if params.temperature > 0:
             # top_k=0 turns off the top-k that HF would otherwise take from the checkpoint's
-            # generation_config or its own default of 50: SamplingParams has no top-k
-            kwargs.update(do_sample=True, temperature=params.temperature, top_p=params.top_p, top_k=0)
+            # generation_config or its own default of 50: only SamplingParams' top_k applies
+            kwargs.update(do_sample=True, temperature=params.temperature, top_p=params.top_p, top_k=params.top_k)
         else:
             kwargs.update(do_sample=False)
 

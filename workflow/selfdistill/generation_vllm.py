@@ -90,6 +90,7 @@ class VLLMGenerator:
         sampling = [self.vllm.SamplingParams(
             n=1, seed=params.seed + k, temperature=params.temperature, top_p=params.top_p,
             max_tokens=params.max_new_tokens, stop_token_ids=self.detokenizer.eos_ids,
+            **({"top_k": params.top_k} if params.top_k else {}),
             # text comes from the token ids through the Detokenizer, as on the hf backend
             detokenize=False, **bans) for k in range(len(requests))]
         outputs = self.llm.generate(requests, sampling_params=sampling, use_tqdm=True)

@@ -11,6 +11,7 @@ import seaborn as sns  # noqa: E402
 from .coverage import LEVELS  # noqa: E402
 from .grid_summary import final_change  # noqa: E402
 from .metrics import EPISTEMIC_WORDS  # noqa: E402
+from .per_benchmark import split_label  # noqa: E402
 
 CURVES = (("accuracy", "accuracy change"), ("mean_length", "length change (tokens)"),
           ("mean_epistemic", "epistemic count change"))
@@ -36,7 +37,7 @@ def plot_curves(changes: pd.DataFrame, path: str) -> None:
             ax.axhline(0, color="black", linewidth=0.6)
             ax.set_xlabel("step")
             ax.set_ylabel(label)
-            ax.set_title(split)
+            ax.set_title(split_label(split, splits))
     axes[0][-1].legend(fontsize=7, loc="best")
     fig.suptitle("Change from the base model per method and coverage (bands: 95% intervals)")
     fig.tight_layout()
@@ -45,12 +46,13 @@ def plot_curves(changes: pd.DataFrame, path: str) -> None:
 
 
 def plot_coverage(changes: pd.DataFrame, path: str) -> None:
-    """Coverage x method heatmaps of the final accuracy change from base, in-domain and OOD, each
-    cell annotated with its 95% interval."""
+    """Coverage x method heatmaps of the final accuracy change from base, in-domain, OOD and each
+    OOD benchmark, each cell annotated with its 95% interval."""
     last = changes[(changes["metric"] == "accuracy")
                    & (changes["step"] == changes.groupby(["method", "coverage"])["step"].transform("max"))]
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
-    for ax, split in zip(axes, ("in_domain", "ood")):
+    splits = ["in_domain", "ood", *sorted(s for s in last["split"].unique() if s.startswith("ood/"))]
+    fig, axes = plt.subplots(1, len(splits), figsize=(6 * len(splits), 4.2), squeeze=False)
+    for ax, split in zip(axes[0], splits):
         part = last[last["split"] == split]
         columns = [c for c in LEVELS if c in set(part["coverage"])]  # narrow to broad, as in the study
         table = part.pivot(index="method", columns="coverage", values="change")[columns]
@@ -58,7 +60,7 @@ def plot_coverage(changes: pd.DataFrame, path: str) -> None:
                                  in zip(part["change"], part["low"], part["high"])])
         annot = text.pivot(index="method", columns="coverage", values="text")[columns]
         sns.heatmap(table, annot=annot, fmt="", center=0, cmap="RdBu", ax=ax, annot_kws={"fontsize": 8})
-        ax.set_title(f"{split}: accuracy change vs base [95% interval]")
+        ax.set_title(f"{split_label(split, splits)}: accuracy change vs base [95% interval]")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -74,7 +76,7 @@ def plot_words(df: pd.DataFrame, path: str) -> None:
     fig, ax = plt.subplots(figsize=(10, 3.8))
     sns.barplot(pd.DataFrame(rows), x="word", y="change", hue="method", ax=ax)
     ax.axhline(0, color="black", linewidth=0.8)
-    ax.set_ylabel("count per response, final - base (OOD)")
+    ax.set_ylabel(f"count per response, final - base ({split_label('ood', df['split'].unique())})")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

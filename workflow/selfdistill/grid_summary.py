@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .metrics import EPISTEMIC_WORDS
+from .per_benchmark import split_out
 from .uncertainty import bootstrap, change
 
 # what the teacher's context c reveals, per method (SFT on D_ug learns from unguided traces)
@@ -38,12 +39,16 @@ def evaluations(evals: dict[tuple, dict], manifests: dict[tuple, dict], base: di
     """Yields (method, coverage, seed, checkpoint, step, split, metrics) for every evaluation,
     the base model's (`base`: (coverage, split) -> metrics) repeated as every cell's step 0 so each
     curve starts at the base. `evals`: (method, coverage, seed, checkpoint, split) -> metrics;
-    `manifests`: (method, coverage, seed) -> manifest."""
+    `manifests`: (method, coverage, seed) -> manifest. A split pooling several benchmarks also
+    yields each benchmark as split `<split>/<benchmark>`."""
     for (method, coverage, seed) in manifests:
         for split in ("seen", "in_domain", "ood"):
-            yield method, coverage, seed, "base", 0, split, base[coverage, split]
+            for name, m in split_out({split: base[coverage, split]}).items():
+                yield method, coverage, seed, "base", 0, name, m
     for (method, coverage, seed, checkpoint, split), m in evals.items():
-        yield method, coverage, seed, checkpoint, step_of(checkpoint, manifests[method, coverage, seed]), split, m
+        step = step_of(checkpoint, manifests[method, coverage, seed])
+        for name, part in split_out({split: m}).items():
+            yield method, coverage, seed, checkpoint, step, name, part
 
 
 def problem_frame(evals: dict[tuple, dict], manifests: dict[tuple, dict], base: dict[tuple, dict]) -> pd.DataFrame:

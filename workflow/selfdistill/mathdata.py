@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from . import downloads
 from .templates import INSTRUCTION, student_prompt
 
 _EVAL_URL = ("https://raw.githubusercontent.com/beanie00/self-distillation-analysis/"
@@ -89,8 +90,11 @@ def fetch(source: str, cache_dir: str | Path | None, sha256: str | None) -> str:
     cache_dir = str(cache_dir or _DEFAULT_CACHE)
     if source.startswith("hf://"):
         path = _fetch_hf(source, cache_dir)
+        revision = source.removeprefix("hf://").split("/", 3)[2].partition("@")[2]
+        downloads.note(source, bool(sha256) or downloads.is_commit(revision), path)
     elif is_remote(source):
         path = _download(source, Path(cache_dir), sha256)
+        downloads.note(source, bool(sha256), path)
     else:
         path = source
         if not Path(path).is_file():

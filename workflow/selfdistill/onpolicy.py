@@ -1,14 +1,18 @@
 """On-policy training of the grid (Sections 5-6): SDPO and GRPO from TRL on a binary reward.
 
 SDPO's teacher is the same model shown a sibling's correct rollout, in the study's on-policy
-teacher prompt (`teacher_prompt`).
+teacher prompt (`teacher_prompt`), cut on the right where it is too long. One generation of
+rollouts can feed several optimizer steps (the study's step: one generation, two mini-batches).
 """
 from __future__ import annotations
+
+import logging
 
 from datasets import Dataset
 
 from .metrics import extract_answer, strip_thinking
 from .parallel import batch_layout
+from .teacher_checkpoint import TeacherCheckpoint
 from .templates import onpolicy_teacher_prompt
 from .worlds import grader
 
@@ -40,19 +44,64 @@ def teacher_prompt(prompt: str, demo: str, richness: str) -> str:
     return onpolicy_teacher_prompt(prompt, strip_thinking(demo) if richness == "s_nothink" else demo)
 
 
-def use_teacher_prompt(trainer, richness: str) -> None:
-    """Make an SDPOTrainer render `teacher_prompt`. TRL's remove_thinking_from_demonstration only
-    removes whole <think>...</think> blocks, and R1-Distill rollouts hold just the closing tag
-    (the template opens <think> in the prompt), so the builder's rendering hook is replaced. With
-    solution_template "{successful_previous_attempt}" the hook receives the decoded rollout as
-    is; environment feedback, its third argument, is off in every run."""
+TRUNCATED_KEY = "self_distillation/teacher_prompts_truncated"
+
+
+def use_teacher_prompt(trainer, richness: str, max_length: int | None = None) -> None:
+    """Make an SDPOTrainer render `teacher_prompt`, cut on the right to `max_length` tokens (None:
+    never), as the study's official code does: the problem and the start of the demonstration
+    stay. TRL keeps the last max_reprompt_len tokens instead, which drops the problem and the
+    chat template's start from a long c = s prompt. How many prompts were cut is logged per step
+    under TRUNCATED_KEY.
+
+    TRL's remove_thinking_from_demonstration only removes whole <think>...</think> blocks, and
+    R1-Distill rollouts hold just the closing tag (the template opens <think> in the prompt), so
+    the builder's rendering hook is replaced. With solution_template "{successful_previous_attempt}"
+    the hook receives the decoded rollout as is; environment feedback, its third argument, is off
+    in every run."""
+    import torch
     from trl.experimental.sdpo.sdpo_trainer import SuccessfulRolloutTeacherContextBuilder
+    from trl.trainer.utils import pad
 
     class StudyTeacherContext(SuccessfulRolloutTeacherContextBuilder):
+        truncated = 0
+
         def _build_reprompt_text(self, prompt_text: str, solution_text: str, feedback_text: str) -> str:
             return teacher_prompt(prompt_text, solution_text, richness)
 
+        def _tokenize_teacher_messages(self, teacher_messages_list) -> dict:
+            device = self.trainer.accelerator.device
+            ids = self.trainer._tokenize_prompts_untruncated(teacher_messages_list)
+            self.truncated = sum(len(i) > max_length for i in ids) if max_length else 0
+            ids = [torch.as_tensor(i[:max_length], device=device) for i in ids]
+            return {"prompt_ids": pad(ids, padding_value=self.trainer._tokenizer.pad_token_id, padding_side="left"),
+                    "prompt_mask": pad([torch.ones_like(i) for i in ids], padding_value=0, padding_side="left")}
+
+        def build(self, *args, **kwargs) -> dict:
+            out = super().build(*args, **kwargs)
+            count = torch.tensor([self.truncated], device=self.trainer.accelerator.device)
+            total = int(self.trainer.accelerator.gather(count).sum().item())
+            if total:
+                logging.info("%d teacher prompts of this generation cut to %d tokens", total, max_length)
+            self.last_metrics[TRUNCATED_KEY] = float(total)
+            return out
+
     trainer.teacher_context_builder = StudyTeacherContext(trainer)
+
+
+def drop_long_prompts(rows: list[dict], tokenizer, max_length: int | None, chat_kwargs: dict) -> list[dict]:
+    """The rows whose prompt, rendered for generation, has at most `max_length` tokens (None: all),
+    as the study's data filter drops longer ones rather than truncating them."""
+    if max_length is None:
+        return rows
+    kept = [r for r in rows if len(tokenizer.apply_chat_template(
+        [{"role": "user", "content": r["prompt"]}], add_generation_prompt=True, tokenize=True, return_dict=True,
+        **chat_kwargs)["input_ids"]) <= max_length]
+    if not kept:
+        raise ValueError(f"max_prompt_length={max_length}: every one of the {len(rows)} training prompts is longer")
+    logging.info("dropped %d of %d training prompts longer than max_prompt_length=%d tokens",
+                 len(rows) - len(kept), len(rows), max_length)
+    return kept
 
 
 def _rollouts(s: dict) -> dict:
@@ -66,11 +115,21 @@ def _rollouts(s: dict) -> dict:
                 vllm_max_model_length=v.get("max_model_length"), vllm_enable_sleep_mode=v.get("sleep_mode", False))
 
 
+def _generation_layout(s: dict) -> dict:
+    """Optimizer steps of batch_size completions each fed by one generation. TRL counts
+    steps_per_generation in forward passes (gradient accumulation included), so k optimizer steps
+    per generation are k x gradient_accumulation_steps of them; with k > 1 TRL keeps the
+    generating policy's log-probs ("old"), and the clips act on every step after the first."""
+    layout = batch_layout(s["batch_size"], s.get("micro_batch_size"))
+    k = s.get("optimizer_steps_per_generation", 1)
+    return {**layout, "steps_per_generation": k * layout["gradient_accumulation_steps"]}
+
+
 def _common(s: dict, output_dir: str, seed: int, use_cpu: bool, enable_thinking: bool | None) -> dict:
     common = dict(
         output_dir=output_dir, seed=seed, learning_rate=s["learning_rate"], max_steps=s["max_steps"],
         warmup_steps=s["warmup_steps"], lr_scheduler_type="constant_with_warmup",
-        **batch_layout(s["batch_size"], s.get("micro_batch_size")), num_generations=s["num_generations"],
+        **_generation_layout(s), num_generations=s["num_generations"],
         temperature=s["temperature"], top_p=1.0, top_k=0, max_completion_length=s["max_completion_length"],
         save_strategy="steps", save_steps=s["checkpoint_interval"], save_only_model=False, logging_steps=1,
         report_to="none", bf16=False, use_cpu=use_cpu, dataloader_pin_memory=False,
@@ -78,6 +137,18 @@ def _common(s: dict, output_dir: str, seed: int, use_cpu: bool, enable_thinking:
     if enable_thinking is not None:  # rollouts render prompts as the evaluations do
         common["chat_template_kwargs"] = {"enable_thinking": enable_thinking}
     return common
+
+
+def _grpo_loss(s: dict) -> dict:
+    """GRPOConfig's loss settings that `s` names; TRL's defaults for the others."""
+    out = {k: s[k] for k in ("loss_type",) if k in s}
+    if "dual_clip" in s:  # TRL's delta caps the ratio, which for a negative advantage is the dual clip
+        out["delta"] = s["dual_clip"]
+    if "rollout_is_cap" in s:
+        cap = s["rollout_is_cap"]
+        out.update(vllm_importance_sampling_correction=cap is not None, vllm_importance_sampling_mode="token_truncate",
+                   vllm_importance_sampling_clip_max=cap)
+    return out
 
 
 def training_args(method: str, s: dict, output_dir: str, seed: int, use_cpu: bool,
@@ -91,11 +162,15 @@ def training_args(method: str, s: dict, output_dir: str, seed: int, use_cpu: boo
         from trl import GRPOConfig
 
         return GRPOConfig(**common, epsilon=s["epsilon"], epsilon_high=s["epsilon_high"],
-                          scale_rewards=s["scale_rewards"], beta=s["beta"])
+                          scale_rewards=s["scale_rewards"], beta=s["beta"], **_grpo_loss(s))
     from trl.experimental.sdpo import SDPOConfig
 
+    teacher = {"max_reprompt_len": s["max_teacher_prompt_length"]} if s.get("max_teacher_prompt_length") else {}
     return SDPOConfig(
-        **common, distillation_mode=s["distillation_mode"], distillation_topk=s["distillation_topk"],
+        **common, **teacher, max_prompt_length=s.get("max_prompt_length"),
+        # the EMA teacher moves once per generation, as the study's once per step
+        teacher_sync_steps=s.get("optimizer_steps_per_generation", 1),
+        distillation_mode=s["distillation_mode"], distillation_topk=s["distillation_topk"],
         distillation_add_tail=s["distillation_add_tail"], distillation_alpha=s["distillation_alpha"],
         distillation_is_clip=s["distillation_is_clip"], teacher_model_kind=s["teacher_model_kind"],
         teacher_update_rate=s["teacher_update_rate"], success_reward_threshold=s["success_reward_threshold"],
@@ -111,8 +186,11 @@ def trainer_for(method: str, s: dict, model, tokenizer, rows: list[dict], world:
         from trl import GRPOTrainer as trainer_cls
     else:
         from trl.experimental.sdpo import SDPOTrainer as trainer_cls
+    rows = drop_long_prompts(rows, tokenizer, s.get("max_prompt_length"), args.chat_template_kwargs or {})
     trainer = trainer_cls(model=model, reward_funcs=binary_reward(world), args=args,
                           train_dataset=prompt_dataset(rows), processing_class=tokenizer)
     if ONPOLICY[method][0] == "sdpo":
-        use_teacher_prompt(trainer, ONPOLICY[method][1])
+        use_teacher_prompt(trainer, ONPOLICY[method][1], s.get("max_teacher_prompt_length"))
+        if s["teacher_model_kind"] == "ema" and s["teacher_update_rate"] > 0:
+            trainer.add_callback(TeacherCheckpoint(trainer))
     return trainer

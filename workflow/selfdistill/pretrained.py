@@ -8,6 +8,7 @@ from pathlib import Path
 
 from transformers import AutoModelForCausalLM, AutoTokenizer, GgufConfig
 
+from . import downloads
 from .checkpoints import save_model
 from .generation import DTYPES
 
@@ -42,6 +43,11 @@ def save_pretrained_model(source: str, dest: str | Path, revision: str | None = 
         # unpacked to dense weights at load: a model left in GGUF blocks cannot be saved
         kwargs["quantization_config"] = GgufConfig(dequantize=True)
     model = AutoModelForCausalLM.from_pretrained(where, dtype=DTYPES.get(dtype, "auto"), **kwargs)
+    if not Path(where).exists():  # from the hub: its snapshot is what was downloaded
+        from transformers.utils import cached_file
+
+        snapshot = Path(cached_file(where, gguf_file or "config.json", revision=revision)).parent
+        downloads.note(f"hf://{source}" + (f"@{revision}" if revision else ""), downloads.is_commit(revision), snapshot)
     logging.info("%s: %s, %.1fM parameters in %s", source, type(model).__name__, model.num_parameters() / 1e6,
                  model.dtype)
     save_model(model, tokenizer, dest)

@@ -20,6 +20,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Callable, Iterator, NamedTuple
 
+from selfdistill.downloads import noted
 from selfdistill.io import read_json, write_json
 
 SUFFIX = ".prov.json"
@@ -142,7 +143,10 @@ def write_records(stage: str, params: dict, inputs: dict[str, str], outputs: dic
               "inputs": {name: {"path": str(p), "sha256": hash_path(p)} for name, p in inputs.items()},
               "code": {**code_state(), "stage_sha256": stage_code}, "versions": versions(), "device": _device(),
               "host": socket.gethostname(), "started": _iso(started), "ended": _iso(ended),
-              "command": list(sys.argv)}
+              "command": list(sys.argv),
+              # what the stage downloaded: the commit it resolved to and the digest of what arrived
+              "fetched": [{**{k: v for k, v in f.items() if k != "path"}, "sha256": hash_path(f["path"])}
+                          for f in noted()]}
     for path in outputs.values():
         if Path(path).is_dir():  # per-file hashes let the audit name the file that changed
             files = _file_hashes(Path(path))  # hashed once: checkpoints can be gigabytes

@@ -7,7 +7,8 @@ splits while loading the model once.
 """
 from selfdistill.generation import SamplingParams, load_generator
 from selfdistill.io import read_jsonl, write_json, write_jsonl
-from selfdistill.metrics import EPISTEMIC_WORDS, summarize
+from selfdistill.metrics import EPISTEMIC_WORDS
+from selfdistill.per_benchmark import with_benchmarks
 from selfdistill.sampling import sample_and_grade
 from selfdistill.stages.cli import stage_run
 from selfdistill.worlds import grader
@@ -27,7 +28,7 @@ def main(argv=None):
             rows = sample_and_grade(gen, items, sampling, grader(params["world"]),
                                     params.get("enable_thinking")) if items else []
             write_jsonl(getattr(out, "samples" + suffix), rows)
-            write_json(getattr(out, "metrics" + suffix), summarize(rows) if rows else {"num_samples": 0})
+            write_json(getattr(out, "metrics" + suffix), with_benchmarks(rows) if rows else {"num_samples": 0})
 
 
 if __name__ == "__main__":

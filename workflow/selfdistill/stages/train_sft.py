@@ -1,5 +1,9 @@
 """Stage: off-policy self-distillation of one grid cell, SFT on D_ug or D_sg (Section 4).
 
+Its data comes by the protocol in params["protocol"] (selfdistill.offpolicy): "section3" reads
+the Section 3 problems and their teacher traces under c = s, "coverage" the coverage set and its
+unguided and guided samples.
+
 Under `accelerate launch` every process trains and saves the model together; the first one
 alone writes the other outputs.
 """
@@ -12,7 +16,7 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from selfdistill.io import read_jsonl, write_json
-from selfdistill.offpolicy import equal_datasets
+from selfdistill.offpolicy import equal_datasets, section3_datasets
 from selfdistill.parallel import is_main_process
 from selfdistill.sft import run_sft
 from selfdistill.stages.cli import seed_everything, stage_run
@@ -22,9 +26,12 @@ def main(argv=None):
     with stage_run(__doc__, argv) as (params, inp, out):
         s, seed = params["train"], params["seed"]
         seed_everything(seed)
-        data = equal_datasets(read_jsonl(inp.coverage), read_jsonl(inp.unguided), read_jsonl(inp.guided))
+        if params.get("protocol", "coverage") == "section3":
+            data = section3_datasets(read_jsonl(inp.problems), read_jsonl(inp.guided))
+        else:
+            data = equal_datasets(read_jsonl(inp.coverage), read_jsonl(inp.unguided), read_jsonl(inp.guided))
         examples = data[params["method"]]
-        logging.info("%s: %d examples (D_ug and D_sg cut to the same size)", params["method"], len(examples))
+        logging.info("%s: %d examples (%s protocol)", params["method"], len(examples), params.get("protocol", "coverage"))
         if len(examples) < s["min_examples"]:
             raise SystemExit(f"{params['method']} has {len(examples)} examples, fewer than "
                              f"min_examples={s['min_examples']}; sample more (grid.offpolicy.sampling.n) "
