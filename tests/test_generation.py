@@ -1,13 +1,18 @@
 """Tests for selfdistill.generation on a tiny word-level tokenizer and random Llama built locally."""
 
+import math
+import random
+import statistics
+from collections import Counter
+
 import pytest
 import torch
 from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers
-from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
 from selfdistill import arith
 from selfdistill.generation import (
-    Completion, HFGenerator, SamplingParams, banned_token_sequences, load_generator, render_chat,
+    Completion, HFGenerator, SamplingParams, banned_token_sequences, generate_kwargs, load_generator, render_chat,
 )
 from selfdistill.sampling import sample_and_grade
 
@@ -223,3 +228,64 @@ def test_invalid_settings_are_named(tmp_path):
         SamplingParams(temperature=-1)
     with pytest.raises(ValueError, match="top_p=0"):
         SamplingParams(top_p=0)
+
+
+@pytest.fixture(scope="module")
+def stopping(tmp_path_factory):
+    """A random model whose " " also ends a completion: its greedy continuations reach that token
+    after 3 to 18 tokens or never, so rows of one batch end at many different steps."""
+    path = make_model_dir(tmp_path_factory.mktemp("stopping"))
+    config = GenerationConfig.from_pretrained(path)
+    config.eos_token_id = [config.eos_token_id, make_tokenizer().convert_tokens_to_ids(" ")]
+    config.save_pretrained(path)
+    return HFGenerator(path, batch_size=64, device=DEVICE, segment=3)
+
+
+@pytest.fixture(scope="module")
+def varied_prompts(tokenizer):
+    rng = random.Random(0)
+    words = ["wait", "hmm", "check", "so", "the", "answer", "is", "what", "1", "2", "+", "?"]
+    return [render_chat(tokenizer, " ".join(rng.choices(words, k=rng.randint(1, 12)))) for _ in range(40)]
+
+
+def plain_generate(gen: HFGenerator, prompts: list[str], params: SamplingParams) -> list[list[Completion]]:
+    """The reference: one `model.generate` call on the batch HFGenerator forms, same settings and seed."""
+    ids = [i for i in gen.tokenizer(prompts, add_special_tokens=False)["input_ids"] for _ in range(params.n)]
+    order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))
+    batch = gen.tokenizer.pad({"input_ids": [ids[i] for i in order]}, return_tensors="pt")
+    torch.manual_seed(params.seed)
+    with torch.inference_mode():
+        out = gen.model.generate(**batch, **generate_kwargs(gen.tokenizer, gen.detokenizer.eos_ids, params),
+                                 max_new_tokens=params.max_new_tokens)
+    completions = [None] * len(ids)
+    for i, row in zip(order, out[:, batch["input_ids"].shape[1]:].tolist()):
+        completions[i] = gen._completion(row)
+    return [completions[k * params.n:(k + 1) * params.n] for k in range(len(prompts))]
+
+
+def test_greedy_identical_to_plain_generate(stopping, varied_prompts):
+    params = SamplingParams(temperature=0, max_new_tokens=20)
+    fast = stopping.generate(varied_prompts, params)
+    assert fast == plain_generate(stopping, varied_prompts, params)
+    lengths = [c.num_tokens for [c] in fast]
+    # rows left the batch at several segment boundaries, and some ran to the end
+    assert len({(n - 1) // stopping.segment for n in lengths if n < 20}) >= 3 and 20 in lengths
+
+
+def test_sampled_distribution_matches_plain_generate(stopping, varied_prompts):
+    # 8 prompts x 100 samples: token frequencies and mean length of fast and plain must agree
+    # within 5 standard errors of their difference (a two-proportion z-test per token)
+    params = SamplingParams(n=100, temperature=1.0, max_new_tokens=12, seed=3)
+    runs = {"fast": stopping.generate(varied_prompts[:8], params),
+            "plain": plain_generate(stopping, varied_prompts[:8], params)}
+    tokens = {k: Counter(t for row in r for c in row for t in stopping.tokenizer.tokenize(c.text)) for k, r in runs.items()}
+    totals = {k: sum(c.values()) for k, c in tokens.items()}
+    assert texts(runs["fast"]) != texts(runs["plain"])  # the random streams did diverge
+    for token in tokens["fast"] | tokens["plain"]:
+        p = {k: tokens[k][token] / totals[k] for k in tokens}
+        pooled = (tokens["fast"][token] + tokens["plain"][token]) / sum(totals.values())
+        se = math.sqrt(pooled * (1 - pooled) * (1 / totals["fast"] + 1 / totals["plain"]))
+        assert abs(p["fast"] - p["plain"]) <= 5 * se, (token, p)
+    lengths = {k: [c.num_tokens for row in r for c in row] for k, r in runs.items()}
+    spread = statistics.pstdev(lengths["fast"] + lengths["plain"])
+    assert abs(statistics.mean(lengths["fast"]) - statistics.mean(lengths["plain"])) <= 5 * spread * math.sqrt(2 / 800)
