@@ -12,7 +12,7 @@ from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM, PreTra
 
 from selfdistill import arith
 from selfdistill.generation import (
-    Completion, HFGenerator, SamplingParams, banned_token_sequences, generate_kwargs, load_generator, render_chat,
+    Completion, HFGenerator, SamplingParams, banned_token_sequences, load_generator, render_chat,
 )
 from selfdistill.sampling import sample_and_grade
 
@@ -232,13 +232,15 @@ def test_invalid_settings_are_named(tmp_path):
 
 @pytest.fixture(scope="module")
 def stopping(tmp_path_factory):
-    """A random model whose " " also ends a completion: its greedy continuations reach that token
-    after 3 to 18 tokens or never, so rows of one batch end at many different steps."""
+    """Fast and plain generators of a random model whose " " also ends a completion: its greedy
+    continuations reach that token after 3 to 18 tokens or never, so rows of one batch end at
+    many different steps."""
     path = make_model_dir(tmp_path_factory.mktemp("stopping"))
     config = GenerationConfig.from_pretrained(path)
     config.eos_token_id = [config.eos_token_id, make_tokenizer().convert_tokens_to_ids(" ")]
     config.save_pretrained(path)
-    return HFGenerator(path, batch_size=64, device=DEVICE, segment=3)
+    return {kind: HFGenerator(path, batch_size=64, device=DEVICE, segment=3, plain=kind == "plain")
+            for kind in ("fast", "plain")}
 
 
 @pytest.fixture(scope="module")
@@ -248,37 +250,22 @@ def varied_prompts(tokenizer):
     return [render_chat(tokenizer, " ".join(rng.choices(words, k=rng.randint(1, 12)))) for _ in range(40)]
 
 
-def plain_generate(gen: HFGenerator, prompts: list[str], params: SamplingParams) -> list[list[Completion]]:
-    """The reference: one `model.generate` call on the batch HFGenerator forms, same settings and seed."""
-    ids = [i for i in gen.tokenizer(prompts, add_special_tokens=False)["input_ids"] for _ in range(params.n)]
-    order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))
-    batch = gen.tokenizer.pad({"input_ids": [ids[i] for i in order]}, return_tensors="pt")
-    torch.manual_seed(params.seed)
-    with torch.inference_mode():
-        out = gen.model.generate(**batch, **generate_kwargs(gen.tokenizer, gen.detokenizer.eos_ids, params),
-                                 max_new_tokens=params.max_new_tokens)
-    completions = [None] * len(ids)
-    for i, row in zip(order, out[:, batch["input_ids"].shape[1]:].tolist()):
-        completions[i] = gen._completion(row)
-    return [completions[k * params.n:(k + 1) * params.n] for k in range(len(prompts))]
-
-
 def test_greedy_identical_to_plain_generate(stopping, varied_prompts):
     params = SamplingParams(temperature=0, max_new_tokens=20)
-    fast = stopping.generate(varied_prompts, params)
-    assert fast == plain_generate(stopping, varied_prompts, params)
+    fast = stopping["fast"].generate(varied_prompts, params)
+    assert fast == stopping["plain"].generate(varied_prompts, params)
     lengths = [c.num_tokens for [c] in fast]
     # rows left the batch at several segment boundaries, and some ran to the end
-    assert len({(n - 1) // stopping.segment for n in lengths if n < 20}) >= 3 and 20 in lengths
+    assert len({(n - 1) // 3 for n in lengths if n < 20}) >= 3 and 20 in lengths
 
 
 def test_sampled_distribution_matches_plain_generate(stopping, varied_prompts):
     # 8 prompts x 100 samples: token frequencies and mean length of fast and plain must agree
     # within 5 standard errors of their difference (a two-proportion z-test per token)
     params = SamplingParams(n=100, temperature=1.0, max_new_tokens=12, seed=3)
-    runs = {"fast": stopping.generate(varied_prompts[:8], params),
-            "plain": plain_generate(stopping, varied_prompts[:8], params)}
-    tokens = {k: Counter(t for row in r for c in row for t in stopping.tokenizer.tokenize(c.text)) for k, r in runs.items()}
+    runs = {kind: gen.generate(varied_prompts[:8], params) for kind, gen in stopping.items()}
+    tokenize = stopping["fast"].tokenizer.tokenize
+    tokens = {k: Counter(t for row in r for c in row for t in tokenize(c.text)) for k, r in runs.items()}
     totals = {k: sum(c.values()) for k, c in tokens.items()}
     assert texts(runs["fast"]) != texts(runs["plain"])  # the random streams did diverge
     for token in tokens["fast"] | tokens["plain"]:
