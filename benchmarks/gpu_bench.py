@@ -5,9 +5,10 @@
 pipeline  the arithmetic world's base model and its evaluations on config/test.yaml, as the
           workflow runs them (Snakemake jobs `python -m selfdistill.stages...`, each on a GPU it
           claims through selfdistill.gpus), timed from each output's provenance record
-generate  completion tokens per second of the project's HFGenerator, of plain model.generate
-          and, where vllm is importable, of VLLMGenerator, at batch 1, 64 and 256 with a
-          128-token prompt and 256 new tokens (the shapes of the measurements in
+generate  completion tokens per second of the project's HFGenerator (static KV cache, finished
+          rows dropped every 32 steps), of plain model.generate on the same model and prompts,
+          their ratio, and, where vllm is importable, of VLLMGenerator, at batch 1, 64 and 256
+          with a 128-token prompt and 256 new tokens (the shapes of the measurements in
           shared/docs/STUDY.md)
 sdpo      seconds per SDPO optimizer step as train_onpolicy runs it in one process (float32,
           TRL's SDPOTrainer from onpolicy.training_args): 64 completions of 512 tokens in passes
@@ -168,9 +169,17 @@ def time_plain_generate(gen: HFGenerator, texts: list[str], sizes: Sizes) -> lis
 
 
 def time_hf(model_dir: Path, sizes: Sizes) -> dict:
+    """HFGenerator and plain model.generate on the same model and prompts, one after the other at
+    each batch size, and the ratio of their tokens/s."""
     gen = HFGenerator(str(model_dir), batch_size=max(sizes.batches))
     texts = prompts(gen.tokenizer, max(sizes.batches), sizes)
-    return {"generator": time_generator(gen, texts, sizes), "plain_generate": time_plain_generate(gen, texts, sizes)}
+    fast, plain = time_generator(gen, texts, sizes), time_plain_generate(gen, texts, sizes)
+    ratios = [{"batch": f["batch"], "generator_over_plain": round(f["tokens_per_s"] / p["tokens_per_s"], 2)}
+              for f, p in zip(fast, plain)]
+    for f, p, r in zip(fast, plain, ratios):
+        print(f"{model_dir.name} batch {f['batch']}: HFGenerator {f['tokens_per_s']} tok/s, plain generate "
+              f"{p['tokens_per_s']} tok/s, ratio {r['generator_over_plain']}", flush=True)
+    return {"generator": fast, "plain_generate": plain, "ratio": ratios}
 
 
 def time_vllm(model_dir: Path, sizes: Sizes) -> dict:

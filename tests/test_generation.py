@@ -1,9 +1,14 @@
 """Tests for selfdistill.generation on a tiny word-level tokenizer and random Llama built locally."""
 
+import math
+import random
+import statistics
+from collections import Counter
+
 import pytest
 import torch
 from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers
-from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
 from selfdistill import arith
 from selfdistill.generation import (
@@ -232,3 +237,51 @@ def test_invalid_settings_are_named(tmp_path):
         SamplingParams(temperature=-1)
     with pytest.raises(ValueError, match="top_p=0"):
         SamplingParams(top_p=0)
+
+
+@pytest.fixture(scope="module")
+def stopping(tmp_path_factory):
+    """Fast and plain generators of a random model whose " " also ends a completion: its greedy
+    continuations reach that token after 3 to 18 tokens or never, so rows of one batch end at
+    many different steps."""
+    path = make_model_dir(tmp_path_factory.mktemp("stopping"))
+    config = GenerationConfig.from_pretrained(path)
+    config.eos_token_id = [config.eos_token_id, make_tokenizer().convert_tokens_to_ids(" ")]
+    config.save_pretrained(path)
+    return {kind: HFGenerator(path, batch_size=64, device=DEVICE, segment=3, plain=kind == "plain")
+            for kind in ("fast", "plain")}
+
+
+@pytest.fixture(scope="module")
+def varied_prompts(tokenizer):
+    rng = random.Random(0)
+    words = ["wait", "hmm", "check", "so", "the", "answer", "is", "what", "1", "2", "+", "?"]
+    return [render_chat(tokenizer, " ".join(rng.choices(words, k=rng.randint(1, 12)))) for _ in range(40)]
+
+
+def test_greedy_identical_to_plain_generate(stopping, varied_prompts):
+    params = SamplingParams(temperature=0, max_new_tokens=20)
+    fast = stopping["fast"].generate(varied_prompts, params)
+    assert fast == stopping["plain"].generate(varied_prompts, params)
+    lengths = [c.num_tokens for [c] in fast]
+    # rows left the batch at several segment boundaries, and some ran to the end
+    assert len({(n - 1) // 3 for n in lengths if n < 20}) >= 3 and 20 in lengths
+
+
+def test_sampled_distribution_matches_plain_generate(stopping, varied_prompts):
+    # 8 prompts x 100 samples: token frequencies and mean length of fast and plain must agree
+    # within 5 standard errors of their difference (a two-proportion z-test per token)
+    params = SamplingParams(n=100, temperature=1.0, max_new_tokens=12, seed=3)
+    runs = {kind: gen.generate(varied_prompts[:8], params) for kind, gen in stopping.items()}
+    tokenize = stopping["fast"].tokenizer.tokenize
+    tokens = {k: Counter(t for row in r for c in row for t in tokenize(c.text)) for k, r in runs.items()}
+    totals = {k: sum(c.values()) for k, c in tokens.items()}
+    assert texts(runs["fast"]) != texts(runs["plain"])  # the random streams did diverge
+    for token in tokens["fast"] | tokens["plain"]:
+        p = {k: tokens[k][token] / totals[k] for k in tokens}
+        pooled = (tokens["fast"][token] + tokens["plain"][token]) / sum(totals.values())
+        se = math.sqrt(pooled * (1 - pooled) * (1 / totals["fast"] + 1 / totals["plain"]))
+        assert abs(p["fast"] - p["plain"]) <= 5 * se, (token, p)
+    lengths = {k: [c.num_tokens for row in r for c in row] for k, r in runs.items()}
+    spread = statistics.pstdev(lengths["fast"] + lengths["plain"])
+    assert abs(statistics.mean(lengths["fast"]) - statistics.mean(lengths["plain"])) <= 5 * spread * math.sqrt(2 / 800)

@@ -18,6 +18,7 @@ def test_tiny_bench_measures_generation_and_sdpo(tmp_path):
         assert [r["batch"] for r in hf[kind]] == [1, 4], kind
         # a random model over 512 tokens seldom ends early: close to batch x 16 new tokens
         assert all(0 < r["tokens"] <= 16 * r["batch"] and r["tokens_per_s"] > 0 for r in hf[kind]), hf[kind]
+    assert [r["batch"] for r in hf["ratio"]] == [1, 4] and all(r["generator_over_plain"] > 0 for r in hf["ratio"])
     vllm = result["generate"]["tiny"]["vllm"]
     assert "skipped" in vllm or vllm["generator"][0]["tokens"] > 0
     sdpo = result["sdpo"]["tiny"]

@@ -13,9 +13,6 @@ import time
 from contextlib import contextmanager
 from types import SimpleNamespace
 
-import numpy as np
-import torch
-
 from selfdistill.codehash import code_hash
 from selfdistill.parallel import is_main_process
 from selfdistill.provenance import write_records
@@ -55,6 +52,10 @@ def stage_run(description: str, argv: list[str] | None = None):
 
 
 def seed_everything(seed: int) -> None:
+    # imported here: analysis stages share this module and must not pay for torch
+    import numpy as np
+    import torch
+
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
