@@ -18,9 +18,10 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerState
 from transformers.trainer import TRAINER_STATE_NAME
 
 from selfdistill.checkpoints import checkpoint_step, last_checkpoint, publish, scratch_checkpoints, step_labels
-from selfdistill.io import read_json, read_jsonl, write_json
+from selfdistill.io import read_json, write_json
 from selfdistill.onpolicy import trainer_for
 from selfdistill.parallel import is_main_process
+from selfdistill.problems import read_problems
 from selfdistill.provenance import write_records
 from selfdistill.stages.cli import seed_everything, stage_run
 
@@ -56,9 +57,9 @@ def main(argv=None):
                 publish(resume, out.model)
         else:
             model = AutoModelForCausalLM.from_pretrained(inp.model, dtype=torch.float32)
-            trainer = trainer_for(params["method"], s, model, tokenizer, read_jsonl(inp.coverage),
-                                  params["world"], str(scratch), seed, use_cpu=not torch.cuda.is_available(),
-                                  enable_thinking=params.get("enable_thinking"))
+            rows = read_problems(inp.coverage, params["world"])
+            trainer = trainer_for(params["method"], s, model, tokenizer, rows, params["world"], str(scratch), seed,
+                                  use_cpu=not torch.cuda.is_available(), enable_thinking=params.get("enable_thinking"))
             trainer.train(resume_from_checkpoint=str(resume) if resume else None)
             state = trainer.state
             # every process takes part: FSDP and ZeRO-3 gather the sharded weights to save them
