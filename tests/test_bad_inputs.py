@@ -1,8 +1,9 @@
 """Bad input files stop a stage with a message naming the file, the row and the value."""
 import json
+import shutil
 
 import pytest
-from conftest import snakemake
+from conftest import ROOT, snakemake
 
 from selfdistill.io import plain_modes, read_jsonl, write_jsonl
 from selfdistill.problems import check_prompt_lengths, read_problems
@@ -91,3 +92,14 @@ def test_the_stage_names_a_bad_row_before_sampling(test_run, tmp_path):
     with pytest.raises(ValueError, match=f"{bad}, row 1 .*answer '3.5' is not an integer"):
         sample.main(["--params", json.dumps(params), "--in", f"model={test_run / 'results/base_model'}",
                      f"prompts={bad}", "--out", f"samples={tmp_path / 's.jsonl'}", f"metrics={tmp_path / 'm.json'}"])
+
+
+def test_a_broken_default_config_is_named_with_its_line(tmp_path):
+    shutil.copy(ROOT / "Snakefile", tmp_path)
+    for folder in ("workflow", "config"):
+        shutil.copytree(ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    default = tmp_path / "config/config.yaml"
+    default.write_text(default.read_text().replace("seed: 0", "seed: [0", 1))
+    run = snakemake(tmp_path, "-n", "--cores", "1", snakefile=tmp_path / "Snakefile")
+    assert run.returncode != 0
+    assert f"config file {default}: not valid YAML at line" in run.stdout + run.stderr
