@@ -6,7 +6,8 @@ import pytest
 from conftest import ROOT, snakemake
 
 from selfdistill.io import plain_modes, read_jsonl, write_jsonl
-from selfdistill.problems import check_prompt_lengths, read_problems
+from selfdistill.problems import read_problems
+from selfdistill.sampling import check_prompt_lengths
 from selfdistill.tokenizer import build_tokenizer
 
 ROWS = [{"problem_id": f"p{i}", "prompt": f"Start with {i}. (1) Add 2.", "answer": str(i + 2)} for i in range(3)]

@@ -8,8 +8,8 @@ splits while loading the model once.
 from selfdistill.generation import SamplingParams, load_generator
 from selfdistill.io import write_json, write_jsonl
 from selfdistill.metrics import EPISTEMIC_WORDS, summarize
-from selfdistill.problems import check_prompt_lengths, max_positions, read_problems
-from selfdistill.sampling import sample_and_grade
+from selfdistill.problems import read_problems
+from selfdistill.sampling import check_prompt_lengths, max_positions, sample_and_grade
 from selfdistill.stages.cli import stage_run
 from selfdistill.worlds import grader
 

@@ -4,8 +4,8 @@ import random
 
 from selfdistill.generation import SamplingParams, load_generator
 from selfdistill.io import write_jsonl
-from selfdistill.problems import check_prompt_lengths, max_positions, read_problems
-from selfdistill.sampling import sample_and_grade
+from selfdistill.problems import read_problems
+from selfdistill.sampling import check_prompt_lengths, max_positions, sample_and_grade
 from selfdistill.section3 import select_problems
 from selfdistill.stages.cli import stage_run
 from selfdistill.worlds import grader
