@@ -14,15 +14,17 @@ from selfdistill.sft import run_sft
 from selfdistill.stages.train_onpolicy import prepare_scratch
 from selfdistill.tokenizer import build_tokenizer
 
-TRAIN = {"learning_rate": 1e-3, "max_steps": 4, "warmup_steps": 0, "batch_size": 8, "num_generations": 4,
-         "temperature": 1.0, "max_completion_length": 8, "checkpoint_interval": 2,
-         "distillation_mode": "topk_logits", "distillation_topk": 5, "distillation_add_tail": True,
-         "distillation_alpha": 0.5, "distillation_is_clip": 2.0, "teacher_model_kind": "ema",
-         "teacher_update_rate": 0.0, "success_reward_threshold": 0.5, "dont_reprompt_on_self_success": True}
-STAGE = ("-m", "selfdistill.stages.train_onpolicy")
+SDPO = {"learning_rate": 1e-3, "max_steps": 4, "warmup_steps": 0, "batch_size": 8, "num_generations": 4,
+        "temperature": 1.0, "max_completion_length": 8, "checkpoint_interval": 2,
+        "distillation_mode": "topk_logits", "distillation_topk": 5, "distillation_add_tail": True,
+        "distillation_alpha": 0.5, "distillation_is_clip": 2.0, "teacher_model_kind": "ema",
+        "teacher_update_rate": 0.0, "success_reward_threshold": 0.5, "dont_reprompt_on_self_success": True}
+GRPO = {"learning_rate": 1e-4, "max_steps": 4, "warmup_steps": 0, "batch_size": 4, "num_generations": 2,
+        "temperature": 1.0, "max_completion_length": 8, "checkpoint_interval": 2,
+        "epsilon": 0.2, "epsilon_high": 0.28, "scale_rewards": "none", "beta": 0.0}
 # the stage as a real job would die: SIGKILL, once a given trainer call has run
 KILLED = """
-import os, runpy, signal
+import os, runpy, signal, sys
 from transformers import Trainer
 original = Trainer.{method}
 def call_then_die(self, *args, **kwargs):
@@ -30,7 +32,9 @@ def call_then_die(self, *args, **kwargs):
     original(self, *args, **kwargs)
     {after}
 Trainer.{method} = call_then_die
-runpy.run_module("selfdistill.stages.train_onpolicy", run_name="__main__", alter_sys=True)
+module = sys.argv.pop(2)  # after the -m that the launcher's caller adds
+del sys.argv[1]
+runpy.run_module(module, run_name="__main__", alter_sys=True)
 """
 DIE = "os.kill(os.getpid(), signal.SIGKILL)"
 # the final model is being saved: every trainer checkpoint is complete (its own saves are internal)
@@ -40,33 +44,45 @@ KILLED_AFTER_STEP_2 = KILLED.format(method="_save_checkpoint", before="",
                                     after=f"if self.state.global_step == 2: {DIE}")
 
 
-@pytest.fixture(scope="module")
-def base(tmp_path_factory):
-    """A tiny model that answers some of its problems right, so rewards vary and SDPO has
-    demonstrations: every training step changes the weights."""
-    root = tmp_path_factory.mktemp("resume")
+def make_base(root, answers_some: bool = False):
+    """`root`/base, a tiny model, and `root`/coverage.jsonl, its training problems. A model that
+    `answers_some` of them right makes rewards vary and gives SDPO demonstrations, so every
+    training step changes the weights."""
     rows = [{"problem_id": f"p{i}", "prompt": f"Start with {i}. (1) Add 2.", "answer": str(1 + i % 2)}
             for i in range(16)]
     tokenizer = build_tokenizer([r["prompt"] + "\\boxed{12}" for r in rows])
     model = init_model(tokenizer, hidden_size=16, num_layers=1, num_heads=2, intermediate_size=32,
                        max_positions=128, seed=0)
-    guesses = [{"prompt": r["prompt"], "completion": f"\\boxed{{{1 + i // 16 % 2}}}"} for i, r in enumerate(rows * 4)]
-    run_sft(model, tokenizer, guesses, str(root / "sft"), learning_rate=3e-2, epochs=30, batch_size=8,
-            warmup_ratio=0.0, max_length=64, seed=0)
+    if answers_some:
+        guesses = [{"prompt": r["prompt"], "completion": f"\\boxed{{{1 + i // 16 % 2}}}"}
+                   for i, r in enumerate(rows * 4)]
+        run_sft(model, tokenizer, guesses, str(root / "sft"), learning_rate=3e-2, epochs=30, batch_size=8,
+                warmup_ratio=0.0, max_length=64, seed=0)
     model.save_pretrained(root / "base")
     tokenizer.save_pretrained(root / "base")
     write_jsonl(root / "coverage.jsonl", rows)
     return root
 
 
-def params_in(workdir):
-    return {"method": "sdpo_s", "seed": 0, "world": "arith", "train": TRAIN, "scratch": str(workdir / "scratch")}
+@pytest.fixture(scope="module")
+def base(tmp_path_factory):
+    return make_base(tmp_path_factory.mktemp("resume"), answers_some=True)
 
 
-def run_stage(base, workdir, launcher=STAGE):
+@pytest.fixture
+def cell(tmp_path):
+    """(folder, params) of a GRPO cell on an untrained model, inputs and outputs in the folder."""
+    return make_base(tmp_path), params_in(tmp_path, "grpo", GRPO)
+
+
+def params_in(workdir, method="sdpo_s", train=SDPO):
+    return {"method": method, "seed": 0, "world": "arith", "train": train, "scratch": str(workdir / "scratch")}
+
+
+def run_stage(base, workdir, params, launcher=(sys.executable,)):
     out = workdir / "cell"
     return subprocess.run(
-        [sys.executable, *launcher, "--params", json.dumps(params_in(workdir)),
+        [*launcher, "-m", "selfdistill.stages.train_onpolicy", "--params", json.dumps(params),
          "--in", f"model={base / 'base'}", f"coverage={base / 'coverage.jsonl'}",
          "--out", f"model={out / 'model'}", f"checkpoints={out / 'checkpoints'}", f"manifest={out / 'manifest.json'}"],
         capture_output=True, text=True, cwd=workdir)
@@ -80,7 +96,7 @@ def weights(cell):
 def uninterrupted(base):
     workdir = base / "uninterrupted"
     workdir.mkdir()
-    run = run_stage(base, workdir)
+    run = run_stage(base, workdir, params_in(workdir))
     assert run.returncode == 0, run.stderr[-3000:]
     return workdir / "cell"
 
@@ -88,17 +104,17 @@ def uninterrupted(base):
 @pytest.mark.parametrize("killer,resumed_at", [(KILLED_SAVING_FINAL, 4), (KILLED_AFTER_STEP_2, 2)],
                          ids=["while-saving-final-model", "after-step-2"])
 def test_a_killed_job_resumes_to_the_uninterrupted_result(base, uninterrupted, tmp_path, killer, resumed_at):
-    killed = run_stage(base, tmp_path, launcher=("-c", killer))
+    killed = run_stage(base, tmp_path, params_in(tmp_path), launcher=(sys.executable, "-c", killer))
     assert killed.returncode == -9, killed.stderr[-3000:]
     assert not (tmp_path / "cell/manifest.json").exists()
 
-    run = run_stage(base, tmp_path)
+    run = run_stage(base, tmp_path, params_in(tmp_path))
     assert run.returncode == 0, run.stderr[-3000:]
     assert f"resumed from {tmp_path / 'scratch'}/checkpoint-{resumed_at}" in run.stderr
     assert "finished at global step 4" in run.stderr
     manifest = json.loads((tmp_path / "cell/manifest.json").read_text())
     assert manifest["resumed_from"].endswith(f"checkpoint-{resumed_at}")
-    assert manifest["final_step"] == TRAIN["max_steps"]
+    assert manifest["final_step"] == SDPO["max_steps"]
     assert [h["step"] for h in manifest["log_history"] if "loss" in h] == [1, 2, 3, 4]
 
     expected, got, start = weights(uninterrupted), weights(tmp_path / "cell"), load_file(base / "base/model.safetensors")
@@ -117,6 +133,6 @@ def test_scratch_from_other_settings_is_not_resumed(tmp_path):
     (tmp_path / "scratch/checkpoint-2").mkdir()
     (tmp_path / "scratch/checkpoint-2/trainer_state.json").write_text("{}")
     assert prepare_scratch(tmp_path / "scratch", params).name == "checkpoint-2"
-    changed = {**params, "train": {**TRAIN, "learning_rate": 1e-3 / 2}}
+    changed = {**params, "train": {**SDPO, "learning_rate": 1e-3 / 2}}
     assert prepare_scratch(tmp_path / "scratch", changed) is None
     assert not (tmp_path / "scratch/checkpoint-2").exists()
