@@ -2,10 +2,14 @@
 # Rules live in workflow/rules/<stage>.smk; library code in workflow/selfdistill/.
 from snakemake.utils import min_version
 
+from selfdistill.config import read_config_file
+
 min_version("9.0")
+DEFAULT_CONFIG = f"{workflow.basedir}/config/config.yaml"
+read_config_file(DEFAULT_CONFIG)  # a broken file is named with its line; Snakemake's message names neither
 
 
-configfile: f"{workflow.basedir}/config/config.yaml"
+configfile: DEFAULT_CONFIG
 
 
 report: "workflow/report/workflow.rst"

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from selfdistill.config import ConfigError, validate_config
+from selfdistill.config import ConfigError, read_config_file, validate_config
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
@@ -27,7 +27,9 @@ def test_shipped_configs_are_valid(name):
     validate_config(merged(override))
 
 
-@pytest.mark.parametrize("override,needles", [
+# every way a config went wrong for a new user, each stopped before any job by a message naming
+# the file, key or value and what is valid; a string is the config file's text as written
+BAD_CONFIGS = [
     ({"arith": {"sed": 1}}, ["arith", "'sed' was unexpected", "allowed keys here", "seed"]),
     ({"arith": {"seed": "zero"}}, ["arith.seed", "'zero' is not of type 'integer'"]),
     ({"evaluation": {"sampling": {"top_p": 1.5}}}, ["evaluation.sampling.top_p", "1.5", "maximum of 1"]),
@@ -64,9 +66,44 @@ def test_shipped_configs_are_valid(name):
     ({"math": {"coverage_files": {"64": {"source": "x.parquet", "limit": 3}}}}, ["math.coverage_files.64", "'limit' was unexpected"]),
     ({"model": {"enable_thinking": "yes"}}, ["model.enable_thinking", "'yes' is not of type"]),
     ({"model": {"dtype": "int8"}}, ["model.dtype", "'int8'", "'bfloat16'"]),
-])
-def test_bad_values_are_named(override, needles):
+    ({"model": {"name": "./models/missing"}}, ["model.name", "'./models/missing'", "does not exist", "owner/name"]),
+    ({"model": {"name": "/no/such/models/qwen"}}, ["model.name", "'/no/such/models/qwen'", "does not exist"]),
+    ("arith:\n  seed: [1\n", ["bad.yaml", "not valid YAML at line 3"]),
+    ("grid:\n\tseeds: [0]\n", ["bad.yaml", "line 2, column 1", "'\\t'"]),
+    ("", ["bad.yaml", "is empty", "mapping of config keys"]),
+    ("- grid\n", ["bad.yaml", "top level is a list"]),
+    ({"grid": {"train": {"sdpo_s": {"lr": 0.1}}}},
+     ["grid.train.sdpo_s", "'lr' was unexpected", "allowed keys here", "learning_rate", "distillation_alpha"]),
+    ({"arith": {"ood_size": 100000000}}, ["arith.ood_size", "100000000", "arith.ood has only 705722"]),
+    ({"arith": {"train_size": 1900, "heldout_size": 100000}},
+     ["arith.train_size + arith.heldout_size", "101900", "arith.in_domain has only 94462"]),
+    ({"arith": {"train_size": 100}}, ["arith.train_size", "100", "coverage level '128'", "needs 128"]),
+]
+
+
+@pytest.mark.parametrize("override,needles", BAD_CONFIGS)
+def test_bad_configs_are_named(tmp_path, override, needles):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(override if isinstance(override, str) else yaml.safe_dump(override))
     with pytest.raises(ConfigError) as info:
-        validate_config(merged(override))
+        validate_config(merged(read_config_file(bad)), root=ROOT)
     for needle in needles:
         assert needle in str(info.value)
+
+
+def test_the_bad_config_table_is_whole():
+    assert len(BAD_CONFIGS) >= 30
+
+
+def test_a_bad_method_setting_is_reported_alone():
+    # a failing part of the schema leaves every key of the object unevaluated; that is no error
+    with pytest.raises(ConfigError) as info:
+        validate_config(merged({"grid": {"train": {"sdpo_s": {"max_steps": 0}}}}))
+    assert "grid.train.sdpo_s.max_steps: 0 is less than the minimum of 1" in str(info.value)
+    assert str(info.value).count("\n") == 1, str(info.value)
+
+
+def test_a_local_model_folder_that_exists_is_valid(tmp_path):
+    (tmp_path / "models/tiny").mkdir(parents=True)
+    validate_config(merged({"model": {"name": "./models/tiny"}}), root=tmp_path)
+    validate_config(merged({"model": {"name": "HuggingFaceTB/SmolLM2-135M-Instruct"}}), root=tmp_path)

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 import torch
-from test_train_resume import TRAIN, cell, run_stage  # noqa: F401 (cell is a fixture)
+from test_train_resume import GRPO, cell, run_stage  # noqa: F401 (cell is a fixture)
 
 from selfdistill.io import write_jsonl
 from selfdistill.onpolicy import training_args
@@ -29,7 +29,7 @@ def test_micro_batches_accumulate_to_the_same_batch(monkeypatch, tmp_path):
     with pytest.raises(ValueError, match=r"micro_batch_size=3 does not divide .* \(16 in each of 4 processes\)"):
         batch_layout(64, 3)
     monkeypatch.setenv("WORLD_SIZE", "1")
-    args = training_args("grpo", {**TRAIN, "batch_size": 8, "micro_batch_size": 2}, str(tmp_path), 0, use_cpu=True)
+    args = training_args("grpo", {**GRPO, "batch_size": 8, "micro_batch_size": 2}, str(tmp_path), 0, use_cpu=True)
     # one generation of batch_size completions per optimizer step, trained on in four passes
     assert (args.per_device_train_batch_size, args.gradient_accumulation_steps, args.generation_batch_size) == (2, 4, 8)
 
@@ -49,8 +49,8 @@ def test_only_the_first_process_writes_provenance(tmp_path, rank, recorded):
 def test_two_training_processes_share_the_batch_and_write_each_output_once(cell):  # noqa: F811
     # torchrun starts the processes as `accelerate launch` does on GPUs; accelerate itself
     # starts only one process on a CPU
-    tmp_path, *_, params = cell
-    run = run_stage(tmp_path, params, launcher=(sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2"))
+    tmp_path, params = cell
+    run = run_stage(tmp_path, tmp_path, params, launcher=(sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2"))
     assert run.returncode == 0, run.stderr[-3000:]
     assert run.stderr.count("finished at global step 4") == 2
     args = torch.load(tmp_path / "cell/model/training_args.bin", weights_only=False)

@@ -14,7 +14,7 @@ if MODEL["name"] == "built_in":
             settings=settings(lambda w: config["base_model"]),
         resources:
             **compute_resources("base_model"),
-        threads: workflow.cores
+        threads: ALL_CORES
         log:
             "logs/base_model.log",
         shell:
@@ -36,7 +36,7 @@ else:
             code=stage_code("fetch_model"),
             # the thinking switch is for rendering prompts, not for the saved model
             settings=settings(lambda w: {k: v for k, v in MODEL.items() if k != "enable_thinking"}),
-        threads: workflow.cores
+        threads: ALL_CORES
         log:
             "logs/fetch_model.log",
         shell:

@@ -4,13 +4,19 @@ import json
 import os
 import shlex
 
+from snakemake.exceptions import WorkflowError
+
 from selfdistill.codehash import code_hash
 from selfdistill.compute import launcher, rule_resources
 from selfdistill.config import validate_config
 
 # stop before any job starts, naming every bad key
-validate_config(config)
+validate_config(config, root=workflow.basedir)
 COMPUTE = config.get("compute", {})
+try:
+    ALL_CORES = workflow.cores
+except WorkflowError:  # --unlock and the like run no job and take no --cores
+    ALL_CORES = 1
 
 RESULTS = "results"
 BASE_MODEL = f"{RESULTS}/base_model"

@@ -29,6 +29,14 @@ def last_checkpoint(scratch: str | Path) -> Path | None:
     return found[max(found)] if found else None
 
 
+def checkpoint_step(checkpoint: str | Path) -> int:
+    """The global step a trainer checkpoint-N folder was saved at."""
+    m = _CHECKPOINT.match(Path(checkpoint).name)
+    if m is None:
+        raise ValueError(f"{str(checkpoint)!r} is not a trainer checkpoint-N folder")
+    return int(m.group(1))
+
+
 def publish(source: Path, dest: str | Path) -> None:
     """Copy the model files of a trainer checkpoint to `dest` (via a temporary name)."""
     dest = Path(dest)

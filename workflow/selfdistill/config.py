@@ -1,45 +1,92 @@
 """Config validation against the JSON schema, with errors that name the key and what is allowed."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import yaml
 from jsonschema import Draft202012Validator
 
+from .arith_space import distinct_problems
+from .coverage import LEVELS
 from .mathdata import BENCHMARKS
 
 SCHEMA = Path(__file__).resolve().parents[1] / "schemas" / "config.schema.yaml"
+PACKAGE = "package:"
 
 
 class ConfigError(ValueError):
     pass
 
 
+def read_config_file(path: str | Path) -> dict:
+    """A config file's mapping, or a ConfigError naming the file, and the line of a YAML error
+    (Snakemake's own message names neither)."""
+    try:
+        text = Path(path).read_text()
+    except OSError as err:
+        raise ConfigError(f"config file {path}: cannot be read ({err.strerror})") from None
+    try:
+        config = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "somewhere"
+        raise ConfigError(f"config file {path}: not valid YAML at {where}: {err.problem or err.context}") from None
+    if config is None:
+        raise ConfigError(f"config file {path} is empty; a config file holds a mapping of config keys, "
+                          "such as 'grid: {seeds: [0, 1]}'")
+    if not isinstance(config, dict):
+        raise ConfigError(f"config file {path}: the top level is a {type(config).__name__}, not a mapping of "
+                          "config keys such as 'grid: {seeds: [0, 1]}'")
+    return config
+
+
 def _where(error) -> str:
     return ".".join(str(p) for p in error.absolute_path) or "(top level)"
 
 
-def _explain(error) -> str:
+def _properties(schema: dict, root: dict) -> set[str]:
+    """Keys a schema object defines, through its allOf and local $ref parts."""
+    if "$ref" in schema:
+        target = root
+        for part in schema["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        return _properties(target, root) | set(schema.get("properties", {}))
+    return set(schema.get("properties", {})).union(*(_properties(sub, root) for sub in schema.get("allOf", [])))
+
+
+def _explain(error, root: dict) -> str | None:
+    """One line naming the key and what is allowed; None for an error that only echoes another."""
     key, schema = _where(error), error.schema
     if error.validator == "additionalProperties":
         allowed = ", ".join(sorted(schema.get("properties", {})))
         return f"config key {key}: {error.message}; allowed keys here: {allowed}"
+    if error.validator == "unevaluatedProperties":
+        allowed = _properties(schema, root)
+        # a failing sub-schema evaluates none of its keys, so every key shows up here; only
+        # keys no part of the schema defines are wrong
+        unknown = sorted(set(error.instance) - allowed)
+        if not unknown:
+            return None
+        return (f"config key {key}: {', '.join(f'{k!r} was unexpected' for k in unknown)}; "
+                f"allowed keys here: {', '.join(sorted(allowed))}")
     if error.validator == "enum":
         return f"config key {key}: {error.instance!r} is not allowed; valid: {', '.join(map(repr, schema['enum']))}"
     return f"config key {key}: {error.message}"
 
 
-def validate_config(config: dict, schema_path: Path = SCHEMA) -> None:
-    """Raises ConfigError listing every problem, or returns None for a valid config."""
+def validate_config(config: dict, schema_path: Path = SCHEMA, root: str | Path = ".") -> None:
+    """Raises ConfigError listing every problem, or returns None for a valid config. `root` is
+    where relative paths in the config start (the repository root)."""
     schema = yaml.safe_load(schema_path.read_text())
     errors = sorted(Draft202012Validator(schema).iter_errors(config), key=lambda e: list(e.absolute_path))
-    problems = [_explain(e) for e in errors]
-    problems += _cross_checks(config) if not errors else []
+    problems = [line for e in errors if (line := _explain(e, schema)) is not None]
+    problems += _cross_checks(config, Path(root)) if not errors else []
     if problems:
         raise ConfigError("invalid config:\n  " + "\n  ".join(problems))
 
 
-def _cross_checks(config: dict) -> list[str]:
+def _cross_checks(config: dict, root: Path) -> list[str]:
     """Constraints between keys that a JSON schema cannot state."""
     out = []
     for split in ("pretrain", "in_domain", "ood"):
@@ -56,7 +103,40 @@ def _cross_checks(config: dict) -> list[str]:
     mix = sum(config["arith"][k] for k in ("guided_full", "guided_unchecked", "guided_nothink"))
     if mix > 1:
         out.append(f"config keys arith.guided_full + arith.guided_unchecked + arith.guided_nothink: {mix} exceeds 1")
-    return out + _world_checks(config) + _grid_checks(config["grid"]) + _compute_checks(config)
+    return (out + _world_checks(config) + _model_checks(config["model"]["name"], root) + _arith_checks(config)
+            + _grid_checks(config["grid"]) + _compute_checks(config))
+
+
+def _model_checks(name: str, root: Path) -> list[str]:
+    """A name that can only be a path must be an existing folder; hub ids are owner/name."""
+    looks_local = name.startswith(("/", ".", "~")) or name.count("/") > 1 or "\\" in name
+    folder = root / name
+    if name == "built_in" or name.startswith(PACKAGE) or not looks_local or folder.is_dir():
+        return []
+    what = "is not a folder" if folder.exists() else "does not exist"
+    return [f"config key model.name: local folder {name!r} {what} (resolved to {os.path.abspath(folder)}; a "
+            f"relative path starts at the repository root, and ~ is not expanded); valid are built_in, an "
+            f"existing folder, a hub id owner/name or {PACKAGE}<module>"]
+
+
+def _arith_checks(config: dict) -> list[str]:
+    """Sizes the arithmetic world cannot draw, found before its job spends hours trying."""
+    if config["world"] != "arith":
+        return []
+    arith, out = config["arith"], []
+    for keys, difficulty in ((("train_size", "heldout_size"), "in_domain"), (("ood_size",), "ood"),
+                             (("pretrain_size",), "pretrain")):
+        wanted, space = sum(arith[k] for k in keys), distinct_problems(**arith[difficulty])
+        if space is not None and wanted > space:
+            out.append(f"config key {' + '.join(f'arith.{k}' for k in keys)}: {wanted} distinct problems "
+                       f"requested, but the difficulty arith.{difficulty} has only {int(space)}; ask for "
+                       f"fewer or widen arith.{difficulty}")
+    needs = {label: LEVELS[label][0] for label in config["grid"]["coverage"] if LEVELS[label][0] is not None}
+    if needs and max(needs.values()) > arith["train_size"]:
+        label = max(needs, key=needs.get)
+        out.append(f"config key arith.train_size: {arith['train_size']} is smaller than coverage level {label!r} "
+                   f"of grid.coverage, which needs {needs[label]} distinct training problems")
+    return out
 
 
 def _world_checks(config: dict) -> list[str]:

@@ -1,6 +1,8 @@
 """Sample completions for a list of prompts and grade each one."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from .generation import Generator, SamplingParams, render_chat
 from .metrics import extract_answer, total_epistemic
 from .worlds import Grader
@@ -20,3 +22,24 @@ def sample_and_grade(gen: Generator, items: list[dict], params: SamplingParams, 
                          "correct": grade(prediction, item["answer"]),
                          "epistemic": total_epistemic(c.text)})
     return rows
+
+
+def max_positions(model_dir: str | Path) -> int | None:
+    """The longest sequence the model in `model_dir` was built for; None where it states none."""
+    from transformers import AutoConfig
+
+    config = AutoConfig.from_pretrained(model_dir)
+    return getattr(config.get_text_config(), "max_position_embeddings", None)
+
+
+def check_prompt_lengths(rows: list[dict], path: str | Path, tokenizer, limit: int | None,
+                         enable_thinking: bool | None = None) -> None:
+    """Stop at the first prompt of `path` that, rendered as the model sees it, has more tokens
+    than `limit`: a model given more positions than it was built for samples noise."""
+    if limit is None:
+        return
+    for number, row in enumerate(rows, 1):
+        n = len(tokenizer(render_chat(tokenizer, row["prompt"], enable_thinking), add_special_tokens=False).input_ids)
+        if n > limit:
+            raise ValueError(f"{path}, row {number} (problem_id {row['problem_id']!r}): the prompt has {n} tokens "
+                             f"({len(row['prompt'])} characters), more than the model's {limit} positions")

@@ -58,17 +58,24 @@ def _targets() -> list[str]:
     return entries + ([LOGS] if Path(LOGS).is_dir() else [])
 
 
-def _problems(plan: dict[str, dict | None]) -> list[str]:
+def problems_by_artifact(plan: dict[str, dict | None]) -> dict[str, list[str]]:
     """Provenance problems of each artifact in `plan` ({path: the settings the current config
-    gives it, or None to skip that comparison}): bytes, consumed inputs, settings, stage code."""
+    gives it, or None to skip that comparison}): bytes, consumed inputs, settings, stage code.
+    Only artifacts with a problem are keys."""
     hashes: dict[str, str] = {}
-    found = []
+    found = {}
     for path, settings in plan.items():
         node = Node(0, path, read_record(path), None)
-        found += check(node, None if settings is None else (lambda record, s=settings: s), hashes)
-        if node.record is not None and settings is not None:
-            found += _code_problems(path, node.record)
+        problems = check(node, None if settings is None else (lambda record, s=settings: s), hashes)
+        if node.record is not None and settings is not None and os.path.exists(path):
+            problems += _code_problems(path, node.record)
+        if problems:
+            found[path] = problems
     return found
+
+
+def _problems(plan: dict[str, dict | None]) -> list[str]:
+    return [problem for problems in problems_by_artifact(plan).values() for problem in problems]
 
 
 def _code_problems(path: str, record: dict) -> list[str]:
@@ -83,23 +90,28 @@ def _code_problems(path: str, record: dict) -> list[str]:
             f"(recorded {(made or 'no hash')[:12]}, now {now[:12]})"]
 
 
-def _plan(args: list[str]) -> dict[str, dict]:
-    """{output path: settings} for every stage job Snakemake would run with `args`, read from
+def jobs(args: list[str]) -> list[tuple[dict, list[str]]]:
+    """(settings, output paths) of every stage job Snakemake would run with `args`, read from
     the commands a forced dry run prints."""
     run = _snakemake(["--forceall", "--dry-run", "--printshellcmds", *args])
     if run.returncode:
         raise SystemExit(f"snakemake could not plan the workflow with arguments {args}:\n{run.stdout[-4000:]}")
-    plan = {}
+    found = []
     for line in run.stdout.splitlines():
         if line.startswith(SHELL) and STAGE in line:
             tokens = shlex.split(line[len(SHELL):])
             settings = json.loads(tokens[tokens.index("--params") + 1])
             outs = takewhile(lambda t: "=" in t and not t.startswith("-"), tokens[tokens.index("--out") + 1:])
-            plan.update({os.path.normpath(t.partition("=")[2]): settings for t in outs})
-    if not plan:
+            found.append((settings, [os.path.normpath(t.partition("=")[2]) for t in outs]))
+    if not found:
         raise SystemExit(f"no '{SHELL}{STAGE}...' lines in the dry run with arguments {args}; "
-                         f"nothing to restore:\n{run.stdout[-4000:]}")
-    return plan
+                         f"no artifact to check:\n{run.stdout[-4000:]}")
+    return found
+
+
+def _plan(args: list[str]) -> dict[str, dict]:
+    """{output path: settings} for every stage job Snakemake would run with `args`."""
+    return {path: settings for settings, outputs in jobs(args) for path in outputs}
 
 
 def track(args: list[str]) -> int:

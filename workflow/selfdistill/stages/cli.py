@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from types import SimpleNamespace
 
 from selfdistill.codehash import code_hash
+from selfdistill.io import plain_modes
 from selfdistill.parallel import is_main_process
 from selfdistill.provenance import write_records
 
@@ -45,6 +46,8 @@ def stage_run(description: str, argv: list[str] | None = None):
     yield params, SimpleNamespace(**inputs), SimpleNamespace(**outputs)
     if not is_main_process():
         return  # in a multi-GPU training job, the first process writes the outputs and records
+    for path in outputs.values():
+        plain_modes(path)
     main = sys.modules["__main__"].__spec__
     write_records(stage=main.name if main else description, params=params, inputs=inputs, outputs=outputs,
                   started=started, cell=json.loads(args.cell), stage_code=code_hash(main.name) if main else None,

@@ -6,10 +6,11 @@ traces, whose prompts carry the richness context. Inputs `prompts<X>` pair with 
 splits while loading the model once.
 """
 from selfdistill.generation import SamplingParams, load_generator
-from selfdistill.io import read_jsonl, write_json, write_jsonl
+from selfdistill.io import write_json, write_jsonl
 from selfdistill.metrics import EPISTEMIC_WORDS
 from selfdistill.per_benchmark import with_benchmarks
-from selfdistill.sampling import sample_and_grade
+from selfdistill.problems import read_problems
+from selfdistill.sampling import check_prompt_lengths, max_positions, sample_and_grade
 from selfdistill.stages.cli import stage_run
 from selfdistill.worlds import grader
 
@@ -23,7 +24,8 @@ def main(argv=None):
             if not name.startswith("prompts"):
                 continue
             suffix = name[len("prompts"):]
-            items = read_jsonl(path)[:params.get("max_problems")]  # None keeps them all
+            items = read_problems(path, params["world"])[:params.get("max_problems")]  # None keeps them all
+            check_prompt_lengths(items, path, gen.tokenizer, max_positions(inp.model), params.get("enable_thinking"))
             # no prompts happens: D_sg's teacher prompts need a correct unguided sample
             rows = sample_and_grade(gen, items, sampling, grader(params["world"]),
                                     params.get("enable_thinking")) if items else []

@@ -3,8 +3,9 @@ import logging
 import random
 
 from selfdistill.generation import SamplingParams, load_generator
-from selfdistill.io import read_jsonl, write_jsonl
-from selfdistill.sampling import sample_and_grade
+from selfdistill.io import write_jsonl
+from selfdistill.problems import read_problems
+from selfdistill.sampling import check_prompt_lengths, max_positions, sample_and_grade
 from selfdistill.section3 import select_problems
 from selfdistill.stages.cli import stage_run
 from selfdistill.worlds import grader
@@ -12,9 +13,11 @@ from selfdistill.worlds import grader
 
 def main(argv=None):
     with stage_run(__doc__, argv) as (params, inp, out):
-        pool = read_jsonl(inp.problems)
+        pool = read_problems(inp.problems, params["world"])
         candidates = random.Random(params["seed"]).sample(pool, min(params["candidates"], len(pool)))
         gen = load_generator(inp.model, params["backend"], batch_size=params["batch_size"])
+        check_prompt_lengths(candidates, inp.problems, gen.tokenizer, max_positions(inp.model),
+                             params.get("enable_thinking"))
         sampling = SamplingParams.from_config(params["sampling"], n=params["samples"], seed=params["seed"])
         rows = sample_and_grade(gen, candidates, sampling, grader(params["world"]), params.get("enable_thinking"))
         low, high = params["pass_rate"]

@@ -14,12 +14,14 @@ from pathlib import Path
 
 import torch
 from accelerate import PartialState
-from transformers import AutoModelForCausalLM, AutoTokenizer
+from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerState
+from transformers.trainer import TRAINER_STATE_NAME
 
-from selfdistill.checkpoints import last_checkpoint, publish, scratch_checkpoints, step_labels
-from selfdistill.io import read_json, read_jsonl, write_json
+from selfdistill.checkpoints import checkpoint_step, last_checkpoint, publish, scratch_checkpoints, step_labels
+from selfdistill.io import read_json, write_json
 from selfdistill.onpolicy import trainer_for
 from selfdistill.parallel import is_main_process
+from selfdistill.problems import read_problems
 from selfdistill.provenance import write_records
 from selfdistill.stages.cli import seed_everything, stage_run
 
@@ -47,14 +49,25 @@ def main(argv=None):
         if resume:
             logging.info("resumed from %s", resume)
         tokenizer = AutoTokenizer.from_pretrained(inp.model)
-        model = AutoModelForCausalLM.from_pretrained(inp.model, dtype=torch.float32)
-        trainer = trainer_for(params["method"], s, model, tokenizer, read_jsonl(inp.coverage), params["world"],
-                              str(scratch), seed, use_cpu=not torch.cuda.is_available(),
-                              enable_thinking=params.get("enable_thinking"))
-        trainer.train(resume_from_checkpoint=str(resume) if resume else None)
-        logging.info("finished at global step %d", trainer.state.global_step)
-        # every process takes part: FSDP and ZeRO-3 gather the sharded weights to save them
-        trainer.save_model(out.model)
+        if resume and checkpoint_step(resume) >= s["max_steps"]:
+            # killed after its last checkpoint: that checkpoint is the final model. Resuming it
+            # would train one step past max_steps (the Trainer checks the limit after a step).
+            state = TrainerState.load_from_json(str(resume / TRAINER_STATE_NAME))
+            if is_main_process():
+                publish(resume, out.model)
+        else:
+            model = AutoModelForCausalLM.from_pretrained(inp.model, dtype=torch.float32)
+            rows = read_problems(inp.coverage, params["world"])
+            trainer = trainer_for(params["method"], s, model, tokenizer, rows, params["world"], str(scratch), seed,
+                                  use_cpu=not torch.cuda.is_available(), enable_thinking=params.get("enable_thinking"))
+            trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+            state = trainer.state
+            # every process takes part: FSDP and ZeRO-3 gather the sharded weights to save them
+            trainer.save_model(out.model)
+        logging.info("finished at global step %d", state.global_step)
+        if state.global_step != s["max_steps"]:
+            raise SystemExit(f"training ended at global step {state.global_step}, not at "
+                             f"max_steps={s['max_steps']}; the scratch {scratch} is kept for inspection")
         if not is_main_process():
             return
 
@@ -71,10 +84,10 @@ def main(argv=None):
         write_records(stage=__spec__.name, params=params, inputs=vars(inp), outputs=steps, started=started)
         tokenizer.save_pretrained(out.model)
         write_json(out.manifest, {
-            "method": params["method"], "final_step": trainer.state.global_step,
+            "method": params["method"], "final_step": state.global_step,
             "resumed_from": str(resume) if resume else None,
             "steps": steps,
-            "final": out.model, "log_history": json.loads(json.dumps(trainer.state.log_history, default=float))})
+            "final": out.model, "log_history": json.loads(json.dumps(state.log_history, default=float))})
         shutil.rmtree(scratch)  # optimizer states are large; the outputs hold what later stages read
 
 
