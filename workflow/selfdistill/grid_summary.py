@@ -98,7 +98,8 @@ def change_frame(problems: pd.DataFrame) -> pd.DataFrame:
 TRAINING_KEYS = {"reward": ("reward", "self_distillation/reward_mean"),
                  "completion_length": ("completions/mean_length",),
                  "reprompt_fraction": ("self_distillation/reprompt_sample_fraction",),
-                 "distillation_loss": ("self_distillation/distillation_loss",), "loss": ("loss",)}
+                 "distillation_loss": ("self_distillation/distillation_loss",), "loss": ("loss",),
+                 "teacher_prompts_truncated": ("self_distillation/teacher_prompts_truncated",)}
 
 
 def training_frame(manifests: dict[tuple, dict]) -> pd.DataFrame:
