@@ -90,6 +90,8 @@ def instrument(trainer, clock: Clock) -> None:
 
 def decode_as_hfgenerator(trainer) -> None:
     """Replace the trainer's transformers rollout hook with HFGenerator's decoding loop."""
+    if not hasattr(trainer, "_generate_transformers"):
+        raise SystemExit(f"{type(trainer).__name__} has no _generate_transformers hook; 'segmented' is for SDPO")
     eos_ids = trainer.eos_token_ids
     decoder = SimpleNamespace(model=trainer.model, segment=32, plain=False,
                               detokenizer=SimpleNamespace(eos_ids=eos_ids))
