@@ -162,3 +162,16 @@ def test_probe_section_quotes_the_teacher_probabilities():
                           "median_probability": [0.6, 0.05, 0.6, 0.05]})
     df, problems, changes = study_like()
     assert '"wait" none 0.610, s 0.070' in findings_markdown(df, problems, changes, all_claims(problems), probe)
+
+
+def test_a_cell_that_trained_no_step_still_gets_its_change():
+    """An SFT set can be empty (the test config allows it): the final model is then step 0, beside
+    the base, and the tables still tell the two apart."""
+    rng = np.random.default_rng(2)
+    base = {("8x8", s): metrics({}, 0.0, rng) for s in ("seen", "in_domain", "ood")}
+    evals = {("sft_sg", "8x8", 0, "final", s): metrics({"accuracy": -0.1}, 0.0, rng) for s in ("seen", "in_domain", "ood")}
+    manifests = {("sft_sg", "8x8", 0): {"final_step": 0}}
+    problems = problem_frame(evals, manifests, base)
+    df = grid_frame(evals, manifests, base, problems)
+    final = df[df["checkpoint"] == "final"]
+    assert len(final) == 3 and final["accuracy_change"].to_numpy() == pytest.approx([-0.1] * 3)

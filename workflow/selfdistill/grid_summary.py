@@ -66,12 +66,13 @@ def grid_frame(evals: dict[tuple, dict], manifests: dict[tuple, dict], base: dic
     """The evaluations' metrics, one row per seed, with each paired metric's change from the base
     and its 95% interval over the problems (`problems`: problem_frame of the same evaluations)."""
     df = pd.DataFrame([row(*e) for e in evaluations(evals, manifests, base)])
-    keys = ["method", "coverage", "seed", "step", "split"]
+    # the checkpoint tells the base from a final model that trained no step (an empty SFT set)
+    keys = ["method", "coverage", "seed", "checkpoint", "step", "split"]
     by_cell = problems.set_index(keys + ["problem_id"])
     for metric in PAIRED:
         cell = by_cell[metric].unstack("problem_id")
-        base = cell.xs(0, level="step")  # indexed (method, coverage, seed, split)
-        changes = [bootstrap((cell.loc[k] - base.loc[k[:3] + k[4:]]).dropna().to_numpy()) for k in cell.index]
+        base = cell.xs("base", level="checkpoint").droplevel("step")  # indexed (method, coverage, seed, split)
+        changes = [bootstrap((cell.loc[k] - base.loc[k[:3] + k[5:]]).dropna().to_numpy()) for k in cell.index]
         found = pd.DataFrame(changes, index=cell.index,
                              columns=[f"{metric}_change", f"{metric}_change_low", f"{metric}_change_high"])
         df = df.merge(found.reset_index(), on=keys, how="left")
