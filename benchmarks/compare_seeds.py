@@ -32,6 +32,9 @@ def base(runs: dict[str, Path]) -> str:
 
 
 def verdicts(runs: dict[str, Path]) -> str:
+    runs = {name: d for name, d in runs.items() if (d / "claims.csv").exists()}
+    if not runs:
+        return "No run has reached the grid's summary."
     table = pd.concat({name: pd.read_csv(d / "claims.csv").set_index("claim")["verdict"] for name, d in runs.items()},
                       axis=1)
     flips = [claim for claim, row in table.iterrows() if {"holds", "contradicted"} <= set(row)]
@@ -40,16 +43,17 @@ def verdicts(runs: dict[str, Path]) -> str:
 
 
 def times(runs: dict[str, Path]) -> str:
-    return "\n".join(f"- {(d / 'time.txt').read_text().strip()}" for d in runs.values() if (d / "time.txt").exists())
+    return "\n".join(f"- {(d / 'time.txt').read_text().splitlines()[0]}" for d in runs.values()
+                     if (d / "time.txt").exists())
 
 
 def main(folder: str) -> None:
-    runs = {d.name: d for d in sorted(Path(folder).iterdir()) if (d / "claims.csv").exists()}
+    runs = {d.name: d for d in sorted(Path(folder).iterdir()) if (d / "richness.csv").exists()}
     print("# The default study at three world/base seeds\n\nProduced by `bash benchmarks/seed_runs.sh`.\n")
     print("## Wall time\n\n" + times(runs) + "\n")
     print("## Base model (mean +- standard error; ban effect: banned minus normal accuracy, 95% interval)\n")
     print(base(runs) + "\n\n## Section 3 (Table 1 analog)\n\n" + section3(runs) + "\n")
-    print("## Verdicts\n\n" + verdicts(runs))
+    print("## Verdicts (runs that reached the grid's summary)\n\n" + verdicts(runs))
 
 
 if __name__ == "__main__":
