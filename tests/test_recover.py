@@ -78,13 +78,16 @@ def test_an_output_removed_by_a_failed_job_is_found(run_copy):
     assert not (run_copy / problems).exists()  # Snakemake removes the output of a failed job
 
     train.write_bytes(intact)
-    assert plain_dry_run(run_copy) == {}  # the input is back, but nothing remakes the output
+    rebuild = {"select_problems": 1, "contexts": 1, "teacher_traces": 4, "richness_table": 1, "teacher_probe": 1,
+               "grid_summary": 1, "all": 1}
+    # whether a plain run remakes the output hangs on how Snakemake dates the restored input; it
+    # never plans anything else, and check finds the missing output either way
+    assert plain_dry_run(run_copy) in ({}, rebuild)
     found = check(run_copy)
     assert listed(found) == {problems}
     planned = check(run_copy, "--rebuild", "-n")
     assert planned.returncode == 0, planned.stdout[-3000:] + planned.stderr[-3000:]
-    assert jobs_run(planned) == {"select_problems": 1, "contexts": 1, "teacher_traces": 4, "richness_table": 1,
-                                 "teacher_probe": 1, "grid_summary": 1, "all": 1}
+    assert jobs_run(planned) == rebuild
 
 
 def test_the_selfdistill_command_names_its_commands(capsys):

@@ -50,7 +50,8 @@ def make_base(root, answers_some: bool = False):
     training step changes the weights."""
     rows = [{"problem_id": f"p{i}", "prompt": f"Start with {i}. (1) Add 2.", "answer": str(1 + i % 2)}
             for i in range(16)]
-    tokenizer = build_tokenizer([r["prompt"] + "\\boxed{12}" for r in rows])
+    # every answer's digits are tokens of their own (\boxed{1}, not only " 1" after a space)
+    tokenizer = build_tokenizer([r["prompt"] + "\\boxed{1}\\boxed{2}\\boxed{12}" for r in rows])
     model = init_model(tokenizer, hidden_size=16, num_layers=1, num_heads=2, intermediate_size=32,
                        max_positions=128, seed=0)
     if answers_some:

@@ -111,7 +111,7 @@ def test_the_grid_table_has_every_cell_checkpoint_and_split(test_run):
     for figure in ("grid_curves.png", "grid_coverage.png", "grid_words.png"):
         assert (test_run / "results/figures" / figure).read_bytes()[:4] == b"\x89PNG"
     findings = (test_run / "results/summary/findings.md").read_text()
-    for section in ("## The study's claims, checked", "## Why: the teacher's view", "## Is the teacher a better solver?"):
+    for section in ("## The study's claims, checked", "## Why: the teacher's view", "## Change from the base"):
         assert section in findings
     probe = pd.read_csv(test_run / "results/summary/teacher_probe.csv")
     assert list(dict.fromkeys(probe["richness"])) == ["none", "s_nothink", "regen", "s"]
