@@ -14,13 +14,19 @@ import sys
 COMMANDS = {"check": "selfdistill.recover", "audit": "selfdistill.audit", "share": "selfdistill.share"}
 
 
-def main(argv: list[str] | None = None) -> int:
+def dispatch(doc: str, commands: dict, argv: list[str] | None) -> int:
+    """Runs `commands[argv[0]](argv[1:])`, or prints `doc` and the commands and returns 2."""
     argv = sys.argv[1:] if argv is None else argv
-    if not argv or argv[0] not in COMMANDS:
+    if not argv or argv[0] not in commands:
         got = f"got {argv[0]!r}" if argv else "got none"
-        print(f"{__doc__}\nexpected a command, one of {', '.join(COMMANDS)}; {got}", file=sys.stderr)
+        print(f"{doc}\nexpected a command, one of {', '.join(commands)}; {got}", file=sys.stderr)
         return 2
-    return importlib.import_module(COMMANDS[argv[0]]).main(argv[1:])
+    return commands[argv[0]](argv[1:])
+
+
+def main(argv: list[str] | None = None) -> int:
+    return dispatch(__doc__, {name: lambda args, m=module: importlib.import_module(m).main(args)
+                              for name, module in COMMANDS.items()}, argv)
 
 
 if __name__ == "__main__":

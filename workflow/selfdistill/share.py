@@ -151,12 +151,9 @@ COMMANDS = {"track": track, "restore": restore,
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if not argv or argv[0] not in COMMANDS:
-        got = f"got {argv[0]!r}" if argv else "got none"
-        print(f"{__doc__}\nexpected a command, one of {', '.join(COMMANDS)}; {got}", file=sys.stderr)
-        return 2
-    return COMMANDS[argv[0]](argv[1:])
+    from selfdistill.__main__ import dispatch
+
+    return dispatch(__doc__, COMMANDS, argv)
 
 
 if __name__ == "__main__":
