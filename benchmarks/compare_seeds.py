@@ -43,8 +43,8 @@ def verdicts(runs: dict[str, Path]) -> str:
 
 
 def times(runs: dict[str, Path]) -> str:
-    return "\n".join(f"- {(d / 'time.txt').read_text().splitlines()[0]}" for d in runs.values()
-                     if (d / "time.txt").exists())
+    return "\n".join(f"- {line}" for d in runs.values() if (d / "time.txt").exists()
+                     for line in (d / "time.txt").read_text().splitlines() if not line.startswith("#"))
 
 
 def main(folder: str) -> None:
