@@ -43,21 +43,28 @@ def test_a_changed_setting_reruns_only_the_cells_that_use_it(test_run, tmp_path,
     assert dry_run(test_run, "--configfile", str(TEST_CONFIG), str(extra)) == expected
 
 
-@pytest.mark.parametrize("module, line, expected", [
-    (None, None, {}),  # a copy of the code hashes the same wherever it lies
+@pytest.mark.parametrize("module, old, new, expected", [
+    (None, None, None, {}),  # a copy of the code hashes the same wherever it lies
+    # the code hash reads what the code does: a comment or docstring in a module every stage uses is none of it
+    ("metrics.py", "", "# a comment\n", {}),
+    ("stages/cli.py", '"""Yields (params, inputs, outputs)', '"""Gives (params, inputs, outputs)', {}),
     # findings read Section 3's evaluations, not the table, so the table's code reruns only the table
-    ("stages/richness_table.py", "# a comment is a change too\n", {"richness_table": 1, "all": 1}),
-    # sampling.py is imported by the sample, select_problems and contexts stages, not by training
-    ("sampling.py", "# a comment\n", {k: v for k, v in DOWNSTREAM_OF_THE_MODEL.items() if k != "train_onpolicy"}),
-    ("onpolicy.py", "# a comment\n", {"train_onpolicy": 6, "evaluate_checkpoint": 12, "grid_summary": 1, "all": 1}),
+    ("stages/richness_table.py", '"%.4g"', '"%.5g"', {"richness_table": 1, "all": 1}),
+    # sample_and_grade is used by the sample, select_problems and contexts stages, not by training
+    ("sampling.py", "    rows = []\n", "    rows = list()\n",
+     {k: v for k, v in DOWNSTREAM_OF_THE_MODEL.items() if k != "train_onpolicy"}),
+    ("onpolicy.py", "if max_length is None:", "if max_length is None or not rows:",
+     {"train_onpolicy": 6, "evaluate_checkpoint": 12, "grid_summary": 1, "all": 1}),
 ])
-def test_a_code_change_reruns_only_the_stages_that_import_it(test_run, tmp_path, module, line, expected):
+def test_a_code_change_reruns_only_the_stages_that_use_it(test_run, tmp_path, module, old, new, expected):
     shutil.copy(ROOT / "Snakefile", tmp_path)
     for folder in ("workflow", "config"):
         shutil.copytree(ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     if module:
-        with open(tmp_path / "workflow/selfdistill" / module, "a") as f:
-            f.write(line)
+        path = tmp_path / "workflow/selfdistill" / module
+        source = path.read_text()
+        assert old in source
+        path.write_text(source.replace(old, new, 1) if old else source + new)
     # snakemake and the jobs both import the copied package, as they would in a checkout
     env = {**os.environ, "PYTHONPATH": str(tmp_path / "workflow")}
     assert dry_run(test_run, snakefile=tmp_path / "Snakefile", env=env) == expected

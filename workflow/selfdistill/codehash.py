@@ -36,6 +36,8 @@ from pathlib import Path
 PACKAGE = "selfdistill"
 MAIN = "<main>"  # a module's `if __name__ == "__main__":` block: what `python -m` runs
 ON_IMPORT = "<on import>"  # a module's statements that run on import and bind no name
+MAIN_TEST = '__name__ == "__main__"'
+DEFINES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
 def package_dir() -> Path:
@@ -70,19 +72,23 @@ def _bindings(stmt: ast.Import | ast.ImportFrom, module: Module) -> list[tuple[s
 
 
 def _bound(stmt: ast.stmt) -> list[str]:
-    """The module-level names a statement defines; an `if` or `try` that defines names counts as
-    a whole for each of them."""
-    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+    """The module-level names a statement defines. An `if` or `try` that defines names is one
+    definition under each of them."""
+    if isinstance(stmt, DEFINES):
         return [stmt.name]
-    targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target] if isinstance(
-        stmt, (ast.AnnAssign, ast.AugAssign)) else [stmt]
-    nodes = [n for t in targets for n in ast.walk(t)]
-    return sorted({n.id for n in nodes if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-                  | {n.name for n in nodes if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))})
+    if isinstance(stmt, ast.Assign):
+        targets = stmt.targets
+    elif isinstance(stmt, (ast.AnnAssign, ast.AugAssign)):
+        targets = [stmt.target]
+    else:
+        targets = [stmt]
+    nodes = [node for target in targets for node in ast.walk(target)]
+    names = {n.id for n in nodes if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    return sorted(names | {n.name for n in nodes if isinstance(n, DEFINES)})
 
 
 def _is_main_block(stmt: ast.stmt) -> bool:
-    return isinstance(stmt, ast.If) and ast.dump(stmt.test) == ast.dump(ast.parse('__name__ == "__main__"').body[0].value)
+    return isinstance(stmt, ast.If) and ast.dump(stmt.test) == ast.dump(ast.parse(MAIN_TEST, mode="eval").body)
 
 
 def _without_docstring(body: list[ast.stmt]) -> list[ast.stmt]:
@@ -103,9 +109,10 @@ def _parse(sources: tuple[tuple[str, bytes], ...]) -> dict[str, Module]:
             if isinstance(stmt, (ast.Import, ast.ImportFrom)):
                 module.names.update(_bindings(stmt, module))
                 continue
-            bound = [] if _is_main_block(stmt) else _bound(stmt)
+            main = _is_main_block(stmt)
+            bound = [] if main else _bound(stmt)
             module.names.update({name: f"{module.name}.{name}" for name in bound})
-            for name in bound or [MAIN if _is_main_block(stmt) else ON_IMPORT]:
+            for name in bound or [MAIN if main else ON_IMPORT]:
                 module.defs[name].append(stmt)
         modules[module.name] = module
     return modules
@@ -204,7 +211,7 @@ def code_hash(module: str, root: Path | None = None) -> str:
         raise ValueError(f"{module!r} is not a module under {root}; stage modules are " + ", ".join(stages))
     defs = modules[module].defs
     roots = [(module, MAIN)] if MAIN in defs else [(module, name) for name in defs]
-    found = _reached(modules, roots + [(module, ON_IMPORT)])
+    found = _reached(modules, roots)
     entries = {f"{digest} uses {' '.join(sorted(found[u][0] for u in uses if u in found))}"
                for digest, uses in found.values()}
     return hashlib.sha256("\n".join(sorted(entries)).encode()).hexdigest()
