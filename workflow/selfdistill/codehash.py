@@ -16,6 +16,10 @@ through every module of the package, each definition as its syntax tree:
   reach it, and only of those; an unused function changes nothing;
 - a name imported from outside the package counts with what it names (`np=numpy`).
 
+How: `_parse` reads every module into its definitions and the names it imports; `_Normalize`
+rewrites one definition as above and notes the definitions it uses; `_reached` follows those uses
+from the stage's `__main__` block; `code_hash` hashes what it reached.
+
 Statements a module runs on import that bind no name (`matplotlib.use("Agg")`) count for every
 stage that uses a definition of that module. A definition reached only through a computed name
 (`getattr`, `importlib` with a string; the stages use neither) is not seen, nor is a module
@@ -48,6 +52,8 @@ def package_dir() -> Path:
 
 @dataclass
 class Module:
+    """One module of the package, as `_parse` reads it."""
+
     name: str
     is_package: bool
     names: dict[str, str] = field(default_factory=dict)  # name in the module -> qualified name it means
@@ -63,7 +69,8 @@ def _bindings(stmt: ast.Import | ast.ImportFrom, module: Module) -> list[tuple[s
     """(bound name, qualified name) of each name an import statement binds, relative imports
     resolved; one pair per imported name, in order."""
     if isinstance(stmt, ast.Import):  # `import a.b` binds `a`; `import a.b as c` binds the module a.b
-        return [(a.asname or a.name.split(".")[0], a.name if a.asname else a.name.split(".")[0]) for a in stmt.names]
+        return [(a.asname or a.name.split(".")[0], a.name if a.asname else a.name.split(".")[0])
+                for a in stmt.names]
     base = stmt.module or ""
     if stmt.level:
         package = module.name if module.is_package else module.name.rpartition(".")[0]
@@ -88,12 +95,14 @@ def _bound(stmt: ast.stmt) -> list[str]:
 
 
 def _is_main_block(stmt: ast.stmt) -> bool:
-    return isinstance(stmt, ast.If) and ast.dump(stmt.test) == ast.dump(ast.parse(MAIN_TEST, mode="eval").body)
+    return (isinstance(stmt, ast.If)
+            and ast.dump(stmt.test) == ast.dump(ast.parse(MAIN_TEST, mode="eval").body))
 
 
 def _without_docstring(body: list[ast.stmt]) -> list[ast.stmt]:
     first = body[0] if body else None
-    is_doc = isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str)
+    is_doc = (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
+              and isinstance(first.value.value, str))
     return body[1:] if is_doc else body
 
 
