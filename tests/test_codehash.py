@@ -134,3 +134,20 @@ def test_the_real_stages_hash_apart():
 def test_an_unknown_stage_is_named_with_the_valid_ones():
     with pytest.raises(ValueError, match=r"'selfdistill.stages.nope' is not a module.*selfdistill.stages.sample"):
         code_hash("selfdistill.stages.nope")
+
+
+def test_names_imported_through_a_star_import_are_followed(package):
+    before = hashes(package)
+    (package / "words").mkdir()
+    (package / "words/__init__.py").write_text("from selfdistill.text import *\n")
+    edit(package / "stages/shout.py", "from selfdistill import text", "import selfdistill.words as text")
+    assert hashes(package) == before
+    edit(package / "text.py", "word.upper()", "word.lower()")
+    assert hashes(package)["shout"] != before["shout"]
+
+
+def test_a_name_made_at_run_time_counts_with_its_whole_module(package):
+    (package / "util.py").write_text('globals().update(count_words=lambda line: len(line.split()))\n')
+    before = hashes(package)
+    edit(package / "util.py", "line.split()", "line.split(' ')")
+    assert hashes(package)["count"] != before["count"]

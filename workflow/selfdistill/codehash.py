@@ -21,9 +21,10 @@ rewrites one definition as above and notes the definitions it uses; `_reached` f
 from the stage's `__main__` block; `code_hash` hashes what it reached.
 
 Statements a module runs on import that bind no name (`matplotlib.use("Agg")`) count for every
-stage that uses a definition of that module. A definition reached only through a computed name
-(`getattr`, `importlib` with a string; the stages use neither) is not seen, nor is a module
-docstring a stage shows as `--help`. Python's syntax tree differs across Python versions, so a
+stage that uses a definition of that module; a name imported from the package that no statement
+defines (one made at run time) counts as the whole module it comes from. A definition reached only
+through a computed name (`getattr`, `importlib` with a string; the stages use neither) is not
+seen, nor is a module docstring a stage shows as `--help`. Python's syntax tree differs across Python versions, so a
 new Python changes every hash once.
 """
 from __future__ import annotations
@@ -58,6 +59,7 @@ class Module:
     is_package: bool
     names: dict[str, str] = field(default_factory=dict)  # name in the module -> qualified name it means
     defs: dict[str, list[ast.stmt]] = field(default_factory=lambda: defaultdict(list))  # name -> statements
+    stars: list[str] = field(default_factory=list)  # modules it imports `*` from
     normal: dict[str, tuple[str, set]] = field(default_factory=dict)  # name -> (content hash, uses), once
 
 
@@ -116,7 +118,9 @@ def _parse(sources: tuple[tuple[str, bytes], ...]) -> dict[str, Module]:
         module = Module(".".join((PACKAGE, *(parts[:-1] if is_package else parts))), is_package)
         for stmt in _without_docstring(ast.parse(source, filename=relative).body):
             if isinstance(stmt, (ast.Import, ast.ImportFrom)):
-                module.names.update(_bindings(stmt, module))
+                bindings = _bindings(stmt, module)
+                module.names.update(b for b in bindings if b[0] != "*")
+                module.stars += [q.rpartition(".")[0] for name, q in bindings if name == "*"]
                 continue
             main = _is_main_block(stmt)
             bound = [] if main else _bound(stmt)
@@ -138,7 +142,10 @@ def _definition(modules: dict[str, Module], qualified: str, hops: int = 0) -> tu
         return None
     if name in module.defs:
         return owner, name
-    return _definition(modules, module.names[name], hops + 1) if name in module.names else None
+    if name in module.names:
+        return _definition(modules, module.names[name], hops + 1)
+    found = (_definition(modules, f"{source}.{name}", hops + 1) for source in module.stars)
+    return next((f for f in found if f is not None), None)
 
 
 class _Normalize(ast.NodeTransformer):
@@ -179,10 +186,14 @@ class _Normalize(ast.NodeTransformer):
         if isinstance(found, tuple):
             self.uses.add(found)
             return ast.Name(id=found[1], ctx=ast.Load())
-        if isinstance(found, str):  # a module used as a value: all of it
-            self.uses.update((found, name) for name in self.modules[found].defs if name != MAIN)
-            return node
-        return self.generic_visit(node)  # `module.Class.attribute`: the inner part names the class
+        if parts and found is None:
+            return self.generic_visit(node)  # `module.Class.attribute`: the inner part names the class
+        # a module used as a value, or a name from the package that names no definition seen (one
+        # made at run time): all of the module
+        owner = found or max((m for m in self.modules if qualified.startswith(m + ".")), key=len, default=None)
+        if owner:
+            self.uses.update((owner, name) for name in self.modules[owner].defs if name != MAIN)
+        return node
 
     visit_Name = visit_Attribute = _reference
 
