@@ -72,7 +72,7 @@ def test_moving_modules_into_a_subpackage_reruns_nothing(test_run, tmp_path):
     (package / "text/__init__.py").write_text('"""What completions say."""\n')
     for name in ("metrics", "templates"):
         (package / f"{name}.py").rename(package / f"text/{name}.py")
-    for path in package.rglob("*.py"):
+    for path in [*package.rglob("*.py"), *(tmp_path / "workflow/rules").glob("*.smk")]:
         source = re.sub(r"from (\.|selfdistill\.)(metrics|templates) import", r"from \1text.\2 import", path.read_text())
         path.write_text(source)
     assert dry_run_copy(test_run, tmp_path) == {}
