@@ -1,6 +1,7 @@
 """What a change reruns, measured by dry runs against the session's finished test-config run.
 None of these tests edits the repository: code edits go to a copy, touches to a copy of the run."""
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -43,24 +44,52 @@ def test_a_changed_setting_reruns_only_the_cells_that_use_it(test_run, tmp_path,
     assert dry_run(test_run, "--configfile", str(TEST_CONFIG), str(extra)) == expected
 
 
-@pytest.mark.parametrize("module, line, expected", [
-    (None, None, {}),  # a copy of the code hashes the same wherever it lies
+@pytest.mark.parametrize("module, old, new, expected", [
+    (None, None, None, {}),  # a copy of the code hashes the same wherever it lies
+    # the code hash reads what the code does: a comment or docstring in a module every stage uses is none of it
+    ("metrics.py", "", "# a comment\n", {}),
+    ("stages/cli.py", '"""Yields (params, inputs, outputs)', '"""Gives (params, inputs, outputs)', {}),
     # findings read Section 3's evaluations, not the table, so the table's code reruns only the table
-    ("stages/richness_table.py", "# a comment is a change too\n", {"richness_table": 1, "all": 1}),
-    # sampling.py is imported by the sample, select_problems and contexts stages, not by training
-    ("sampling.py", "# a comment\n", {k: v for k, v in DOWNSTREAM_OF_THE_MODEL.items() if k != "train_onpolicy"}),
-    ("onpolicy.py", "# a comment\n", {"train_onpolicy": 6, "evaluate_checkpoint": 12, "grid_summary": 1, "all": 1}),
+    ("stages/richness_table.py", '"%.4g"', '"%.5g"', {"richness_table": 1, "all": 1}),
+    # sample_and_grade is used by the sample, select_problems and contexts stages, not by training
+    ("sampling.py", "    rows = []\n", "    rows = list()\n",
+     {k: v for k, v in DOWNSTREAM_OF_THE_MODEL.items() if k != "train_onpolicy"}),
+    ("onpolicy.py", "if max_length is None:", "if max_length is None or not rows:",
+     {"train_onpolicy": 6, "evaluate_checkpoint": 12, "grid_summary": 1, "all": 1}),
 ])
-def test_a_code_change_reruns_only_the_stages_that_import_it(test_run, tmp_path, module, line, expected):
+def test_a_code_change_reruns_only_the_stages_that_use_it(test_run, tmp_path, module, old, new, expected):
+    package = code_copy(tmp_path)
+    if module:
+        source = (package / module).read_text()
+        assert old in source
+        (package / module).write_text(source.replace(old, new, 1) if old else source + new)
+    assert dry_run_copy(test_run, tmp_path) == expected
+
+
+def test_moving_modules_into_a_subpackage_reruns_nothing(test_run, tmp_path):
+    package = code_copy(tmp_path)
+    (package / "text").mkdir()
+    (package / "text/__init__.py").write_text('"""What completions say."""\n')
+    for name in ("metrics", "templates"):
+        (package / f"{name}.py").rename(package / f"text/{name}.py")
+    for path in [*package.rglob("*.py"), *(tmp_path / "workflow/rules").glob("*.smk")]:
+        source = re.sub(r"from (\.|selfdistill\.)(metrics|templates) import", r"from \1text.\2 import", path.read_text())
+        path.write_text(source)
+    assert dry_run_copy(test_run, tmp_path) == {}
+
+
+def code_copy(tmp_path: Path) -> Path:
+    """A copy of the code in `tmp_path`; returns its package folder, to be edited."""
     shutil.copy(ROOT / "Snakefile", tmp_path)
     for folder in ("workflow", "config"):
         shutil.copytree(ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-    if module:
-        with open(tmp_path / "workflow/selfdistill" / module, "a") as f:
-            f.write(line)
+    return tmp_path / "workflow/selfdistill"
+
+
+def dry_run_copy(workdir: Path, code: Path):
     # snakemake and the jobs both import the copied package, as they would in a checkout
-    env = {**os.environ, "PYTHONPATH": str(tmp_path / "workflow")}
-    assert dry_run(test_run, snakefile=tmp_path / "Snakefile", env=env) == expected
+    env = {**os.environ, "PYTHONPATH": str(code / "workflow")}
+    return dry_run(workdir, snakefile=code / "Snakefile", env=env)
 
 
 @pytest.fixture

@@ -59,8 +59,8 @@ def chat_settings():
 
 
 def stage_code(name):
-    """Hash of the code `python -m selfdistill.stages.<name>` runs (the module and the library
-    modules it imports). A plain-string param, so Snakemake records it and an edit to that code
+    """Hash of what `python -m selfdistill.stages.<name>` runs (the definitions it reaches in the
+    package, as syntax trees). A plain-string param, so Snakemake records it and a change to it
     reruns the stage; its own code trigger only sees the shell line. Kept out of `--params`, so
     the provenance params stay the stage's settings alone."""
     return code_hash(f"selfdistill.stages.{name}")
