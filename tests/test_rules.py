@@ -2,6 +2,7 @@
 file Snakemake measures it into, where it runs on a cluster and how often it is retried; and
 that reading the Snakefile stays light. Read from the parsed workflow, as Snakemake sees it."""
 import json
+import re
 import subprocess
 import sys
 
@@ -114,3 +115,15 @@ def test_planning_the_default_study_imports_no_torch(tmp_path):
     modules = json.loads(run.stdout.rpartition("MODULES ")[2])
     assert "selfdistill.config" in modules
     assert not {m.split(".")[0] for m in modules} & HEAVY
+
+
+def test_every_job_records_the_rule_that_ran_it(tmp_path):
+    # the stage's provenance record names the rule; several rules run the sample stage
+    run = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "-d", str(tmp_path),
+                          "-n", "-p", "--cores", "1", "--configfile", str(TEST_CONFIG)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    jobs = re.findall(r"^rule (\w+):\n(?:.*\n)*?Shell command: .*?-m selfdistill\.stages\.\w+ --rule (\w+) ",
+                      run.stdout, flags=re.M)
+    assert len(jobs) == run.stdout.count("Shell command: ") - 1 == 54  # all of them but `all`
+    assert all(rule == named for rule, named in jobs), [job for job in jobs if job[0] != job[1]]
+    assert {"evaluate_base", "teacher_traces", "evaluate_checkpoint"} <= {rule for rule, _ in jobs}

@@ -20,7 +20,7 @@ if MODEL["name"] == "built_in":
             code=stage_code("base_model"),
             settings=settings(lambda w: config["base_model"]),
         shell:
-            "OMP_NUM_THREADS={threads} {params.cmd} --rule {rule} --params {params.settings:q} > {log} 2>&1"
+            "OMP_NUM_THREADS={threads} {params.cmd} --params {params.settings:q} > {log} 2>&1"
 
 else:
     # A local folder is an input, tracked like data (a relative path starts at the repository
@@ -49,4 +49,4 @@ else:
                 lambda w: {k: v for k, v in MODEL.items() if k != "enable_thinking"}
             ),
         shell:
-            "OMP_NUM_THREADS={threads} {params.cmd} --rule {rule} --params {params.settings:q} > {log} 2>&1"
+            "OMP_NUM_THREADS={threads} {params.cmd} --params {params.settings:q} > {log} 2>&1"

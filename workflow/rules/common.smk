@@ -53,11 +53,12 @@ PACKAGE_PATH = (
 )
 
 
-def stage(name):
-    """Params callable giving `python -m selfdistill.stages.<name>` with the rule's named inputs
-    and outputs, started on the job's GPUs where it has any (selfdistill/compute.py). Snakemake
-    does not record callables of input/output/resources, so settings go apart, and moving a job
-    to other hardware reruns nothing."""
+def stage(name, rule=None):
+    """Params callable giving `python -m selfdistill.stages.<name>` with the rule's name (the
+    stage's own unless given) and named inputs and outputs, started on the job's GPUs where it
+    has any (selfdistill/compute.py). Snakemake does not record callables of
+    input/output/resources, so settings go apart, and moving a job to other hardware reruns
+    nothing."""
 
     def command(wildcards, input, output, resources):
         def pairs(files):
@@ -66,6 +67,7 @@ def stage(name):
         start = launcher(COMPUTE, name, resources.get("gpu", 0), workflow.basedir)
         args = [
             f"{PACKAGE_PATH} {start} selfdistill.stages.{name}",
+            f"--rule {rule or name}",
             "--cell",
             shlex.quote(json.dumps(dict(wildcards.items()), sort_keys=True)),
         ]
@@ -275,7 +277,7 @@ def eval_command(wildcards, input, output, resources):
     if wildcards.checkpoint != "final":
         model = f"{model}/{wildcards.checkpoint}"
     inputs = {**dict(input.items()), "model": model}
-    return stage("sample")(wildcards, inputs, output, resources)
+    return stage("sample", "evaluate_checkpoint")(wildcards, inputs, output, resources)
 
 
 def grid_inputs(wildcards):

@@ -20,11 +20,11 @@ rule evaluate_base:
     resources:
         **compute_resources("sample"),
     params:
-        cmd=stage("sample"),
+        cmd=stage("sample", "evaluate_base"),
         code=stage_code("sample"),
         settings=settings(eval_settings),
     shell:
-        "OMP_NUM_THREADS={threads} {params.cmd} --rule {rule} --params {params.settings:q} > {log} 2>&1"
+        "OMP_NUM_THREADS={threads} {params.cmd} --params {params.settings:q} > {log} 2>&1"
 
 
 rule base_summary:
@@ -53,4 +53,4 @@ rule base_summary:
         code=stage_code("base_summary"),
         settings=settings(lambda w: {"splits": list(EVAL_SPLITS)}),
     shell:
-        "{params.cmd} --rule {rule} --params {params.settings:q} > {log} 2>&1"
+        "{params.cmd} --params {params.settings:q} > {log} 2>&1"

@@ -21,7 +21,7 @@ rule coverage:
         code=stage_code("coverage"),
         settings=settings(coverage_settings),
     shell:
-        "{params.cmd} --rule {rule} --params {params.settings:q} > {log} 2>&1"
+        "{params.cmd} --params {params.settings:q} > {log} 2>&1"
 
 
 rule evaluate_base_grid:
@@ -46,11 +46,11 @@ rule evaluate_base_grid:
     resources:
         **compute_resources("sample"),
     params:
-        cmd=stage("sample"),
+        cmd=stage("sample", "evaluate_base_grid"),
         code=stage_code("sample"),
         settings=settings(eval_settings_grid),
     shell:
-        "OMP_NUM_THREADS={threads} {params.cmd} --rule {rule} --params {params.settings:q} > {log} 2>&1"
+        "OMP_NUM_THREADS={threads} {params.cmd} --params {params.settings:q} > {log} 2>&1"
 
 
 include: "grid_offpolicy.smk"

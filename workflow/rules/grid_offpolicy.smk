@@ -19,11 +19,11 @@ rule offpolicy_unguided:
     resources:
         **compute_resources("sample"),
     params:
-        cmd=stage("sample"),
+        cmd=stage("sample", "offpolicy_unguided"),
         code=stage_code("sample"),
         settings=settings(offpolicy_sampling),
     shell:
-        "OMP_NUM_THREADS={threads} {params.cmd} --rule {rule} --params {params.settings:q} > {log} 2>&1"
+        "OMP_NUM_THREADS={threads} {params.cmd} --params {params.settings:q} > {log} 2>&1"
 
 
 rule offpolicy_contexts:
@@ -45,7 +45,7 @@ rule offpolicy_contexts:
         code=stage_code("offpolicy_contexts"),
         settings=settings(),
     shell:
-        "{params.cmd} --rule {rule} --params {params.settings:q} > {log} 2>&1"
+        "{params.cmd} --params {params.settings:q} > {log} 2>&1"
 
 
 rule offpolicy_guided:
@@ -66,11 +66,11 @@ rule offpolicy_guided:
     resources:
         **compute_resources("sample"),
     params:
-        cmd=stage("sample"),
+        cmd=stage("sample", "offpolicy_guided"),
         code=stage_code("sample"),
         settings=settings(offpolicy_sampling),
     shell:
-        "OMP_NUM_THREADS={threads} {params.cmd} --rule {rule} --params {params.settings:q} > {log} 2>&1"
+        "OMP_NUM_THREADS={threads} {params.cmd} --params {params.settings:q} > {log} 2>&1"
 
 
 rule train_sft:
@@ -97,4 +97,4 @@ rule train_sft:
         code=stage_code("train_sft"),
         settings=settings(sft_settings),
     shell:
-        "OMP_NUM_THREADS={threads} {params.cmd} --rule {rule} --params {params.settings:q} > {log} 2>&1"
+        "OMP_NUM_THREADS={threads} {params.cmd} --params {params.settings:q} > {log} 2>&1"

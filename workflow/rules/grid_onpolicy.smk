@@ -29,7 +29,7 @@ rule train_onpolicy:
         code=stage_code("train_onpolicy"),
         settings=settings(onpolicy_settings),
     shell:
-        "OMP_NUM_THREADS={threads} TRL_EXPERIMENTAL_SILENCE=1 {params.cmd} --rule {rule} --params {params.settings:q} > {log} 2>&1"
+        "OMP_NUM_THREADS={threads} TRL_EXPERIMENTAL_SILENCE=1 {params.cmd} --params {params.settings:q} > {log} 2>&1"
 
 
 rule evaluate_checkpoint:
@@ -61,4 +61,4 @@ rule evaluate_checkpoint:
         code=stage_code("sample"),
         settings=settings(eval_settings_grid),
     shell:
-        "OMP_NUM_THREADS={threads} {params.cmd} --rule {rule} --params {params.settings:q} > {log} 2>&1"
+        "OMP_NUM_THREADS={threads} {params.cmd} --params {params.settings:q} > {log} 2>&1"

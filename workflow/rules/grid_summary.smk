@@ -44,4 +44,4 @@ rule grid_summary:
         code=stage_code("grid_summary"),
         settings=settings(lambda w: {"world": config["world"]}),
     shell:
-        "{params.cmd} --rule {rule} --params {params.settings:q} > {log} 2>&1"
+        "{params.cmd} --params {params.settings:q} > {log} 2>&1"

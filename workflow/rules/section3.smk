@@ -31,7 +31,7 @@ rule select_problems:
             )
         ),
     shell:
-        "OMP_NUM_THREADS={threads} {params.cmd} --rule {rule} --params {params.settings:q} > {log} 2>&1"
+        "OMP_NUM_THREADS={threads} {params.cmd} --params {params.settings:q} > {log} 2>&1"
 
 
 rule contexts:
@@ -58,7 +58,7 @@ rule contexts:
             section3_settings("regen_tries", "seed", "batch_size", "sampling")
         ),
     shell:
-        "OMP_NUM_THREADS={threads} {params.cmd} --rule {rule} --params {params.settings:q} > {log} 2>&1"
+        "OMP_NUM_THREADS={threads} {params.cmd} --params {params.settings:q} > {log} 2>&1"
 
 
 rule teacher_traces:
@@ -81,11 +81,11 @@ rule teacher_traces:
     resources:
         **compute_resources("sample"),
     params:
-        cmd=stage("sample"),
+        cmd=stage("sample", "teacher_traces"),
         code=stage_code("sample"),
         settings=settings(trace_settings),
     shell:
-        "OMP_NUM_THREADS={threads} {params.cmd} --rule {rule} --params {params.settings:q} > {log} 2>&1"
+        "OMP_NUM_THREADS={threads} {params.cmd} --params {params.settings:q} > {log} 2>&1"
 
 
 rule richness_table:
@@ -111,7 +111,7 @@ rule richness_table:
         code=stage_code("richness_table"),
         settings=settings(),
     shell:
-        "{params.cmd} --rule {rule} --params {params.settings:q} > {log} 2>&1"
+        "{params.cmd} --params {params.settings:q} > {log} 2>&1"
 
 
 rule teacher_probe:
@@ -137,4 +137,4 @@ rule teacher_probe:
         code=stage_code("teacher_probe"),
         settings=settings(probe_settings),
     shell:
-        "OMP_NUM_THREADS={threads} {params.cmd} --rule {rule} --params {params.settings:q} > {log} 2>&1"
+        "OMP_NUM_THREADS={threads} {params.cmd} --params {params.settings:q} > {log} 2>&1"

@@ -19,7 +19,7 @@ if config["world"] == "arith":
             code=stage_code("world"),
             settings=settings(lambda w: config["arith"]),
         shell:
-            "{params.cmd} --rule {rule} --params {params.settings:q} > {log} 2>&1"
+            "{params.cmd} --params {params.settings:q} > {log} 2>&1"
 
 else:
     from selfdistill.math_world import sources
@@ -54,8 +54,8 @@ else:
         conda:
             ANALYSIS_ENV
         params:
-            cmd=stage("math_world"),
+            cmd=stage("math_world", "world"),
             code=stage_code("math_world"),
             settings=settings(lambda w: config["math"]),
         shell:
-            "{params.cmd} --rule {rule} --params {params.settings:q} > {log} 2>&1"
+            "{params.cmd} --params {params.settings:q} > {log} 2>&1"
