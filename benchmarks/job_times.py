@@ -34,8 +34,8 @@ def main(folder: str = "results/benchmarks") -> None:
     jobs = job_table(Path(folder))
     table = per_rule(jobs)
     print(f"{'rule':22s} {'jobs':>4s} {'total s':>8s} {'mean s':>7s} {'max s':>6s} {'max MB':>7s} {'cpu s':>7s}")
-    for rule, r in table.iterrows():
-        print(f"{rule:22s} {r.jobs:4d} {r.total_s:8.0f} {r.mean_s:7.0f} {r.max_s:6.0f} {r.max_rss_mb:7.0f} "
+    for r in table.itertuples():
+        print(f"{r.Index:22s} {r.jobs:4d} {r.total_s:8.0f} {r.mean_s:7.0f} {r.max_s:6.0f} {r.max_rss_mb:7.0f} "
               f"{r.cpu_s:7.0f}")
     print(f"{'all jobs':22s} {len(jobs):4d} {jobs['s'].sum():8.0f}")
 
