@@ -6,13 +6,21 @@ from selfdistill.config import read_config_file
 
 min_version("9.0")
 DEFAULT_CONFIG = f"{workflow.basedir}/config/config.yaml"
-read_config_file(DEFAULT_CONFIG)  # a broken file is named with its line; Snakemake's message names neither
+read_config_file(
+    DEFAULT_CONFIG
+)  # a broken file is named with its line; Snakemake's message names neither
 
 
 configfile: DEFAULT_CONFIG
 
 
 report: "workflow/report/workflow.rst"
+
+
+# Every rule names its conda environment (envs/); `--sdm conda apptainer` runs them in this image,
+# on GPUs with `--apptainer-args "--nv"`: torch's wheels bring their own CUDA, the image only a
+# conda to build the environments with.
+container: "docker://condaforge/miniforge3:latest"
 
 
 include: "workflow/rules/common.smk"
@@ -23,8 +31,12 @@ include: "workflow/rules/section3.smk"
 include: "workflow/rules/grid.smk"
 
 
+# Rules marked `localrule: True` run where Snakemake runs, not as cluster jobs: the summaries
+# take seconds, and the downloads (world, fetch_model) need the network that a cluster's login
+# node has and its GPU nodes may lack.
 rule all:
     input:
         rules.base_summary.output,
         rules.richness_table.output,
         rules.grid_summary.output,
+    localrule: True

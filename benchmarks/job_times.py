@@ -1,34 +1,44 @@
-"""Wall time per rule from a Snakemake log: jobs, total, mean and longest, largest total first.
-Usage: python benchmarks/job_times.py .snakemake/log/<run>.snakemake.log"""
-import re
+"""Time and memory per rule from the benchmark files Snakemake writes for every job (each rule's
+`benchmark:`, results/benchmarks/<rule>.tsv or results/benchmarks/<rule>/<job>.tsv): jobs, total,
+mean and longest wall time, peak memory, largest total first.
+Usage: python benchmarks/job_times.py [results/benchmarks]"""
 import sys
-from collections import defaultdict
-from datetime import datetime
+from pathlib import Path
 
-STAMP = re.compile(r"^\[(\w{3} \w{3} +\d+ [\d:]+ \d{4})\]$")
-
-
-def job_seconds(lines: list[str]) -> dict[str, list[float]]:
-    now, rule, started, rule_of, seconds = None, None, {}, {}, defaultdict(list)
-    for line in lines:
-        if m := STAMP.match(line):
-            now = datetime.strptime(m.group(1), "%a %b %d %H:%M:%S %Y")
-        elif m := re.match(r"^(?:local)?rule (\w+):$", line):
-            rule = m.group(1)
-        elif (m := re.match(r"^\s+jobid: (\d+)$", line)) and rule:
-            started[m.group(1)], rule_of[m.group(1)], rule = now, rule, None
-        elif (m := re.match(r"^Finished jobid: (\d+)", line)) and m.group(1) in started:
-            seconds[rule_of[m.group(1)]].append((now - started[m.group(1)]).total_seconds())
-    return seconds
+import pandas as pd
 
 
-def main(path: str) -> None:
-    seconds = job_seconds(open(path).read().splitlines())
-    print(f"{'rule':22s} {'jobs':>4s} {'total s':>8s} {'mean s':>7s} {'max s':>6s}")
-    for rule, s in sorted(seconds.items(), key=lambda kv: -sum(kv[1])):
-        print(f"{rule:22s} {len(s):4d} {sum(s):8.0f} {sum(s) / len(s):7.0f} {max(s):6.0f}")
-    print(f"{'all jobs':22s} {sum(map(len, seconds.values())):4d} {sum(map(sum, seconds.values())):8.0f}")
+def job_table(folder: Path) -> pd.DataFrame:
+    """One row per job: its rule (the first path part under `folder`), wall seconds, peak RSS in
+    MB and CPU seconds, from Snakemake's benchmark columns."""
+    files = sorted(folder.rglob("*.tsv"))
+    if not files:
+        raise SystemExit(f"{folder}: no benchmark files (*.tsv); run the workflow first")
+    rows = []
+    for path in files:
+        # a job that could not measure (too short, or no psutil) writes "-" for memory and CPU
+        bench = pd.read_csv(path, sep="\t", na_values="-")
+        rows.append({"rule": path.relative_to(folder).parts[0].removesuffix(".tsv"), "s": bench["s"].iloc[-1],
+                     "max_rss": bench["max_rss"].iloc[-1], "cpu_time": bench["cpu_time"].iloc[-1]})
+    return pd.DataFrame(rows)
+
+
+def per_rule(jobs: pd.DataFrame) -> pd.DataFrame:
+    table = jobs.groupby("rule").agg(jobs=("s", "size"), total_s=("s", "sum"), mean_s=("s", "mean"),
+                                     max_s=("s", "max"), max_rss_mb=("max_rss", "max"),
+                                     cpu_s=("cpu_time", "sum"))
+    return table.sort_values("total_s", ascending=False)
+
+
+def main(folder: str = "results/benchmarks") -> None:
+    jobs = job_table(Path(folder))
+    table = per_rule(jobs)
+    print(f"{'rule':22s} {'jobs':>4s} {'total s':>8s} {'mean s':>7s} {'max s':>6s} {'max MB':>7s} {'cpu s':>7s}")
+    for r in table.itertuples():
+        print(f"{r.Index:22s} {r.jobs:4d} {r.total_s:8.0f} {r.mean_s:7.0f} {r.max_s:6.0f} {r.max_rss_mb:7.0f} "
+              f"{r.cpu_s:7.0f}")
+    print(f"{'all jobs':22s} {len(jobs):4d} {jobs['s'].sum():8.0f}")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(*sys.argv[1:])

@@ -19,7 +19,7 @@ for seed in "${@:-0 1 2}"; do
     for f in base_model.json richness.csv claims.csv findings.md grid_change.csv; do
         cp "$dir/results/summary/$f" "$out/seed$seed/$f"
     done
-    python "$root/benchmarks/job_times.py" "$dir"/.snakemake/log/*.log > "$out/seed$seed/job_times.txt"
+    python "$root/benchmarks/job_times.py" "$dir"/results/benchmarks > "$out/seed$seed/job_times.txt"
 done
 python "$root/benchmarks/compare_seeds.py" "$out" > "$root/benchmarks/seeds.md"
 cat "$root/benchmarks/seeds.md"

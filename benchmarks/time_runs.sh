@@ -25,5 +25,5 @@ run default_config --cores all
 for f in base_model.json richness.csv teacher_probe.csv grid.csv findings.md; do
     cp "$work/default_config/results/summary/$f" "$root/benchmarks/default_$f"
 done
-python "$root/benchmarks/job_times.py" "$work"/default_config/.snakemake/log/*.log > "$root/benchmarks/default_job_times.txt"
+python "$root/benchmarks/job_times.py" "$work"/default_config/results/benchmarks > "$root/benchmarks/default_job_times.txt"
 tail -n 5 "$out"

@@ -61,9 +61,12 @@ def test_dry_run_declares_gpus_and_launches_on_them(tmp_path):
     found = jobs(run.stdout)
     for resources, command in found["train_onpolicy"]:
         assert "gpu=2" in resources and "runtime=600" in resources
-        assert command.startswith("OMP_NUM_THREADS=1 TRL_EXPERIMENTAL_SILENCE=1 python -m selfdistill.gpus 2 -- "
+        # the checkout's package first on the path, whatever environment the job runs in
+        assert command.startswith("OMP_NUM_THREADS=1 TRL_EXPERIMENTAL_SILENCE=1 "
+                                  f"PYTHONPATH={ROOT / 'workflow'}${{PYTHONPATH:+:$PYTHONPATH}} "
+                                  "python -m selfdistill.gpus 2 -- "
                                   f"accelerate launch --config_file {ROOT / FSDP} --num_processes 2 ")
-        assert "-m selfdistill.stages.train_onpolicy --cell" in command
+        assert "-m selfdistill.stages.train_onpolicy --rule train_onpolicy --cell" in command
     for resources, command in found["train_sft"]:  # --set-resources wins, and the launcher follows it
         assert "gpu=4" in resources and "--num_processes 4 " in command and "selfdistill.gpus 4 --" in command
     for rule in ("evaluate_base", "evaluate_checkpoint", "teacher_traces", "select_problems", "contexts"):

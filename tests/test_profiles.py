@@ -68,3 +68,16 @@ def test_local_gpu_profile_caps_jobs_at_the_machines_gpus(tmp_path, compute_conf
     assert resources_of(run.stdout, "train_onpolicy") and all(
         "gpu=1" in line for line in resources_of(run.stdout, "train_onpolicy"))
     assert "python -m selfdistill.gpus 1 -- python -m selfdistill.stages.train_onpolicy" in run.stdout
+
+
+@pytest.mark.parametrize("profile", ["default", "local-gpu", "slurm"])
+def test_every_profile_shows_a_failed_jobs_log(profile):
+    assert yaml.safe_load((ROOT / "profiles" / profile / "config.yaml").read_text())["show-failed-logs"] is True
+
+
+def test_the_default_profile_applies_without_being_named(tmp_path):
+    # a failing job's log reaches the screen though no profile was given
+    (tmp_path / "Snakefile").write_text('rule fail:\n    log: "fail.log"\n    shell: "echo the-log-says-why > {log}; false"\n')
+    (tmp_path / "profiles").symlink_to(ROOT / "profiles")
+    run = snakemake(tmp_path, "--cores", "1", snakefile=tmp_path / "Snakefile")
+    assert run.returncode != 0 and "the-log-says-why" in run.stdout + run.stderr

@@ -123,3 +123,16 @@ def test_a_directory_output_is_dated_by_its_marker_only(run_copy):
     assert dry_run(run_copy) == {}
     touch(model / ".snakemake_timestamp")
     assert dry_run(run_copy) == DOWNSTREAM_OF_THE_MODEL
+
+
+def test_editing_how_a_stage_is_started_reruns_nothing(test_run, tmp_path):
+    # the shell line only starts the stage; its code, settings and inputs decide what it makes
+    shutil.copy(ROOT / "Snakefile", tmp_path)
+    for folder in ("workflow", "config", "profiles"):
+        shutil.copytree(ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    rules = tmp_path / "workflow/rules/world.smk"
+    started = '"{params.cmd} --params'
+    assert started in rules.read_text()
+    rules.write_text(rules.read_text().replace(started, '"PYTHONUNBUFFERED=1 {params.cmd} --params'))
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "workflow")}
+    assert dry_run(test_run, snakefile=tmp_path / "Snakefile", env=env) == {}

@@ -12,7 +12,9 @@ from conftest import ROOT
 
 IDENTITY = {f"GIT_{who}_{what}": value for who in ("AUTHOR", "COMMITTER")
             for what, value in (("NAME", "test"), ("EMAIL", "test@example.com"))}
-TRACKED_ENTRIES = {"world", "base_model", "base_model.prov.json", "eval", "section3", "grid", "summary", "figures"}
+# benchmarks: Snakemake's time and memory per job, a record of the run like logs/
+TRACKED_ENTRIES = {"world", "base_model", "base_model.prov.json", "eval", "section3", "grid", "summary", "figures",
+                   "benchmarks"}
 
 
 def sh(repo: Path, *cmd: str, ok: bool = True) -> subprocess.CompletedProcess:

@@ -1,5 +1,3 @@
-MODEL = config["model"]
-
 if MODEL["name"] == "built_in":
 
     rule base_model:
@@ -8,17 +6,21 @@ if MODEL["name"] == "built_in":
             corpus=rules.world.output.corpus,
         output:
             model=directory(BASE_MODEL),
+        log:
+            "logs/base_model.log",
+        benchmark:
+            f"{BENCHMARKS}/base_model.tsv"
+        conda:
+            GPU_ENV
+        threads: ALL_CORES
+        resources:
+            **compute_resources("base_model"),
         params:
             cmd=stage("base_model"),
             code=stage_code("base_model"),
             settings=settings(lambda w: config["base_model"]),
-        resources:
-            **compute_resources("base_model"),
-        threads: ALL_CORES
-        log:
-            "logs/base_model.log",
         shell:
-            "OMP_NUM_THREADS={threads} {params.cmd} --rule {rule} --params {params.settings:q} > {log} 2>&1"
+            "OMP_NUM_THREADS={threads} {params.cmd} --params {params.settings:q} > {log} 2>&1"
 
 else:
     # A local folder is an input, tracked like data (a relative path starts at the repository
@@ -31,13 +33,20 @@ else:
             **({"source": LOCAL_MODEL} if os.path.isdir(LOCAL_MODEL) else {}),
         output:
             model=directory(BASE_MODEL),
+        log:
+            "logs/fetch_model.log",
+        benchmark:
+            f"{BENCHMARKS}/fetch_model.tsv"
+        localrule: True
+        conda:
+            GPU_ENV
+        threads: ALL_CORES
         params:
             cmd=stage("fetch_model"),
             code=stage_code("fetch_model"),
             # the thinking switch is for rendering prompts, not for the saved model
-            settings=settings(lambda w: {k: v for k, v in MODEL.items() if k != "enable_thinking"}),
-        threads: ALL_CORES
-        log:
-            "logs/fetch_model.log",
+            settings=settings(
+                lambda w: {k: v for k, v in MODEL.items() if k != "enable_thinking"}
+            ),
         shell:
-            "OMP_NUM_THREADS={threads} {params.cmd} --rule {rule} --params {params.settings:q} > {log} 2>&1"
+            "OMP_NUM_THREADS={threads} {params.cmd} --params {params.settings:q} > {log} 2>&1"

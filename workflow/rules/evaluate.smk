@@ -1,8 +1,3 @@
-def eval_settings(wildcards):
-    return {"world": config["world"], "backend": config["backend"], **config["evaluation"],
-            "ban_epistemic": wildcards.decoding == "banned", **chat_settings()}
-
-
 rule evaluate_base:
     """Base model on held-out in-domain and OOD problems, with normal decoding and with the ten
     epistemic words banned."""
@@ -12,34 +7,50 @@ rule evaluate_base:
     output:
         samples=f"{RESULTS}/eval/base/{{split}}/{{decoding}}.samples.jsonl",
         metrics=f"{RESULTS}/eval/base/{{split}}/{{decoding}}.json",
+    log:
+        "logs/evaluate_base/{split}_{decoding}.log",
+    benchmark:
+        f"{BENCHMARKS}/evaluate_base/{{split}}_{{decoding}}.tsv"
     wildcard_constraints:
         split="|".join(EVAL_SPLITS),
         decoding="normal|banned",
-    params:
-        cmd=stage("sample"),
-        code=stage_code("sample"),
-        settings=settings(eval_settings),
+    conda:
+        GPU_ENV
+    threads: 1
     resources:
         **compute_resources("sample"),
-    threads: 1
-    log:
-        "logs/evaluate_base/{split}_{decoding}.log",
+    params:
+        cmd=stage("sample", "evaluate_base"),
+        code=stage_code("sample"),
+        settings=settings(eval_settings),
     shell:
-        "OMP_NUM_THREADS={threads} {params.cmd} --rule {rule} --params {params.settings:q} > {log} 2>&1"
+        "OMP_NUM_THREADS={threads} {params.cmd} --params {params.settings:q} > {log} 2>&1"
 
 
 rule base_summary:
     input:
-        **{f"{s}_{d}": f"{RESULTS}/eval/base/{s}/{d}.json" for s in EVAL_SPLITS for d in ("normal", "banned")},
+        **{
+            f"{s}_{d}": f"{RESULTS}/eval/base/{s}/{d}.json"
+            for s in EVAL_SPLITS
+            for d in ("normal", "banned")
+        },
     output:
         summary=f"{RESULTS}/summary/base_model.json",
-        figure=report(f"{RESULTS}/figures/base_model.png", caption="../report/base_model.rst",
-                      category="Base model"),
+        figure=report(
+            f"{RESULTS}/figures/base_model.png",
+            caption="../report/base_model.rst",
+            category="Base model",
+        ),
+    log:
+        "logs/base_summary.log",
+    benchmark:
+        f"{BENCHMARKS}/base_summary.tsv"
+    localrule: True
+    conda:
+        ANALYSIS_ENV
     params:
         cmd=stage("base_summary"),
         code=stage_code("base_summary"),
         settings=settings(lambda w: {"splits": list(EVAL_SPLITS)}),
-    log:
-        "logs/base_summary.log",
     shell:
-        "{params.cmd} --rule {rule} --params {params.settings:q} > {log} 2>&1"
+        "{params.cmd} --params {params.settings:q} > {log} 2>&1"

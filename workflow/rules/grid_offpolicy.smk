@@ -1,17 +1,4 @@
 # Off-policy self-distillation (Section 4): sample D_ug and D_sg once per coverage level, then SFT.
-OFFPOLICY_DIR = f"{GRID_DIR}/offpolicy/{{coverage}}"
-OFFPOLICY_PROTOCOL = GRID["offpolicy"].get("protocol", "coverage")
-
-
-def offpolicy_protocol():
-    """The protocol reaches the job's params only where set, so the default's jobs keep theirs."""
-    return {"protocol": OFFPOLICY_PROTOCOL} if "protocol" in GRID["offpolicy"] else {}
-
-
-def offpolicy_sampling(wildcards):
-    o = GRID["offpolicy"]
-    return {"world": config["world"], "backend": config["backend"], "batch_size": o["batch_size"],
-            "sampling": o["sampling"], **chat_settings()}
 
 
 rule offpolicy_unguided:
@@ -22,17 +9,21 @@ rule offpolicy_unguided:
     output:
         samples=f"{OFFPOLICY_DIR}/unguided.samples.jsonl",
         metrics=f"{OFFPOLICY_DIR}/unguided.json",
-    params:
-        cmd=stage("sample"),
-        code=stage_code("sample"),
-        settings=settings(offpolicy_sampling),
-    resources:
-        **compute_resources("sample"),
-    threads: 1
     log:
         "logs/grid/offpolicy_unguided_{coverage}.log",
+    benchmark:
+        f"{BENCHMARKS}/offpolicy_unguided/{{coverage}}.tsv"
+    conda:
+        GPU_ENV
+    threads: 1
+    resources:
+        **compute_resources("sample"),
+    params:
+        cmd=stage("sample", "offpolicy_unguided"),
+        code=stage_code("sample"),
+        settings=settings(offpolicy_sampling),
     shell:
-        "OMP_NUM_THREADS={threads} {params.cmd} --rule {rule} --params {params.settings:q} > {log} 2>&1"
+        "OMP_NUM_THREADS={threads} {params.cmd} --params {params.settings:q} > {log} 2>&1"
 
 
 rule offpolicy_contexts:
@@ -42,14 +33,19 @@ rule offpolicy_contexts:
         unguided=rules.offpolicy_unguided.output.samples,
     output:
         prompts=f"{OFFPOLICY_DIR}/guided_prompts.jsonl",
+    log:
+        "logs/grid/offpolicy_contexts_{coverage}.log",
+    benchmark:
+        f"{BENCHMARKS}/offpolicy_contexts/{{coverage}}.tsv"
+    localrule: True
+    conda:
+        ANALYSIS_ENV
     params:
         cmd=stage("offpolicy_contexts"),
         code=stage_code("offpolicy_contexts"),
         settings=settings(),
-    log:
-        "logs/grid/offpolicy_contexts_{coverage}.log",
     shell:
-        "{params.cmd} --rule {rule} --params {params.settings:q} > {log} 2>&1"
+        "{params.cmd} --params {params.settings:q} > {log} 2>&1"
 
 
 rule offpolicy_guided:
@@ -60,28 +56,21 @@ rule offpolicy_guided:
     output:
         samples=f"{OFFPOLICY_DIR}/guided.samples.jsonl",
         metrics=f"{OFFPOLICY_DIR}/guided.json",
-    params:
-        cmd=stage("sample"),
-        code=stage_code("sample"),
-        settings=settings(offpolicy_sampling),
-    resources:
-        **compute_resources("sample"),
-    threads: 1
     log:
         "logs/grid/offpolicy_guided_{coverage}.log",
+    benchmark:
+        f"{BENCHMARKS}/offpolicy_guided/{{coverage}}.tsv"
+    conda:
+        GPU_ENV
+    threads: 1
+    resources:
+        **compute_resources("sample"),
+    params:
+        cmd=stage("sample", "offpolicy_guided"),
+        code=stage_code("sample"),
+        settings=settings(offpolicy_sampling),
     shell:
-        "OMP_NUM_THREADS={threads} {params.cmd} --rule {rule} --params {params.settings:q} > {log} 2>&1"
-
-
-def sft_data(wildcards):
-    """Section 3's problems and c = s teacher traces (the study's protocol), or the coverage set
-    and its off-policy samples."""
-    if OFFPOLICY_PROTOCOL == "section3":
-        return {"problems": rules.select_problems.output.selected,
-                "guided": expand(rules.teacher_traces.output.samples, richness="s")[0]}
-    return {name: expand(path, coverage=wildcards.coverage)[0] for name, path in (
-        ("coverage", rules.coverage.output.rows), ("unguided", rules.offpolicy_unguided.output.samples),
-        ("guided", rules.offpolicy_guided.output.samples))}
+        "OMP_NUM_THREADS={threads} {params.cmd} --params {params.settings:q} > {log} 2>&1"
 
 
 rule train_sft:
@@ -92,17 +81,20 @@ rule train_sft:
     output:
         model=directory(f"{CELL}/model"),
         manifest=f"{CELL}/manifest.json",
+    log:
+        "logs/grid/train_{method}_{coverage}_seed{seed}.log",
+    benchmark:
+        f"{BENCHMARKS}/train_sft/{{method}}_{{coverage}}_seed{{seed}}.tsv"
     wildcard_constraints:
         method="|".join(SFT_METHODS),
+    conda:
+        GPU_ENV
+    threads: 1
+    resources:
+        **compute_resources("train_sft"),
     params:
         cmd=stage("train_sft"),
         code=stage_code("train_sft"),
-        settings=settings(lambda w: {"method": w.method, "seed": int(w.seed), "train": GRID["train"][w.method],
-                                     **chat_settings(), **offpolicy_protocol()}),
-    resources:
-        **compute_resources("train_sft"),
-    threads: 1
-    log:
-        "logs/grid/train_{method}_{coverage}_seed{seed}.log",
+        settings=settings(sft_settings),
     shell:
-        "OMP_NUM_THREADS={threads} {params.cmd} --rule {rule} --params {params.settings:q} > {log} 2>&1"
+        "OMP_NUM_THREADS={threads} {params.cmd} --params {params.settings:q} > {log} 2>&1"

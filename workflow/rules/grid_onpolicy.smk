@@ -10,32 +10,26 @@ rule train_onpolicy:
         model=directory(f"{CELL}/model"),
         checkpoints=directory(f"{CELL}/checkpoints"),
         manifest=f"{CELL}/manifest.json",
+    log:
+        "logs/grid/train_{method}_{coverage}_seed{seed}.log",
+    benchmark:
+        f"{BENCHMARKS}/train_onpolicy/{{method}}_{{coverage}}_seed{{seed}}.tsv"
     wildcard_constraints:
-        method="|".join(ONPOLICY),
+        # every method that is not SFT (selfdistill.onpolicy.ONPOLICY; the schema lists them)
+        method=r"(?!sft_)\w+",
+    # a failed attempt resumes from its scratch checkpoints rather than starting over
+    retries: 2
+    conda:
+        GPU_ENV
+    threads: 1
+    resources:
+        **compute_resources("train_onpolicy"),
     params:
         cmd=stage("train_onpolicy"),
         code=stage_code("train_onpolicy"),
-        settings=settings(lambda w: {
-            "method": w.method, "seed": int(w.seed), "world": config["world"], "train": GRID["train"][w.method],
-            # outside the outputs, which Snakemake deletes when a job fails
-            "scratch": f"{GRID_DIR}/.scratch/{w.method}/{w.coverage}/seed{w.seed}", **chat_settings()}),
-    resources:
-        **compute_resources("train_onpolicy"),
-    threads: 1
-    log:
-        "logs/grid/train_{method}_{coverage}_seed{seed}.log",
+        settings=settings(onpolicy_settings),
     shell:
-        "OMP_NUM_THREADS={threads} TRL_EXPERIMENTAL_SILENCE=1 {params.cmd} --rule {rule} --params {params.settings:q} > {log} 2>&1"
-
-
-def checkpoint_input(wildcards):
-    """The final model, or for a step checkpoint the folder that holds it."""
-    return f"{CELL}/model" if wildcards.checkpoint == "final" else f"{CELL}/checkpoints"
-
-
-def eval_command(wildcards, input, output, resources):
-    model = input.model if wildcards.checkpoint == "final" else f"{input.model}/{wildcards.checkpoint}"
-    return stage("sample")(wildcards, {**dict(input.items()), "model": model}, output, resources)
+        "OMP_NUM_THREADS={threads} TRL_EXPERIMENTAL_SILENCE=1 {params.cmd} --params {params.settings:q} > {log} 2>&1"
 
 
 rule evaluate_checkpoint:
@@ -46,18 +40,25 @@ rule evaluate_checkpoint:
         prompts_in_domain=rules.world.output.in_domain,
         prompts_ood=rules.world.output.ood,
     output:
-        **{f"{kind}_{split}": f"{CELL}/eval/{{checkpoint}}/{split}{ext}"
-           for split in GRID_SPLITS for kind, ext in (("samples", ".samples.jsonl"), ("metrics", ".json"))},
+        **{
+            f"{kind}_{split}": f"{CELL}/eval/{{checkpoint}}/{split}{ext}"
+            for split in GRID_SPLITS
+            for kind, ext in (("samples", ".samples.jsonl"), ("metrics", ".json"))
+        },
+    log:
+        "logs/grid/eval_{method}_{coverage}_seed{seed}_{checkpoint}.log",
+    benchmark:
+        f"{BENCHMARKS}/evaluate_checkpoint/{{method}}_{{coverage}}_seed{{seed}}_{{checkpoint}}.tsv"
     wildcard_constraints:
         checkpoint=r"final|step\d+",
+    conda:
+        GPU_ENV
+    threads: 1
+    resources:
+        **compute_resources("sample"),
     params:
         cmd=eval_command,
         code=stage_code("sample"),
         settings=settings(eval_settings_grid),
-    resources:
-        **compute_resources("sample"),
-    threads: 1
-    log:
-        "logs/grid/eval_{method}_{coverage}_seed{seed}_{checkpoint}.log",
     shell:
-        "OMP_NUM_THREADS={threads} {params.cmd} --rule {rule} --params {params.settings:q} > {log} 2>&1"
+        "OMP_NUM_THREADS={threads} {params.cmd} --params {params.settings:q} > {log} 2>&1"

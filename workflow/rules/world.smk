@@ -7,14 +7,19 @@ if config["world"] == "arith":
             in_domain=f"{RESULTS}/world/in_domain.jsonl",
             ood=f"{RESULTS}/world/ood.jsonl",
             corpus=f"{RESULTS}/world/pretrain_corpus.jsonl",
+        log:
+            "logs/world.log",
+        benchmark:
+            f"{BENCHMARKS}/world.tsv"
+        localrule: True
+        conda:
+            ANALYSIS_ENV
         params:
             cmd=stage("world"),
             code=stage_code("world"),
             settings=settings(lambda w: config["arith"]),
-        log:
-            "logs/world.log",
         shell:
-            "{params.cmd} --rule {rule} --params {params.settings:q} > {log} 2>&1"
+            "{params.cmd} --params {params.settings:q} > {log} 2>&1"
 
 else:
     from selfdistill.math_world import sources
@@ -23,24 +28,34 @@ else:
     # Local files are inputs, so Snakemake tracks them and provenance hashes them; a relative
     # path starts at the repository root, whatever the working directory. Downloads happen in
     # the job, so the DAG is known offline.
-    MATH_LOCAL = {name: os.path.join(workflow.basedir, s["source"])
-                  for name, s in sources(config["math"]).items() if not is_remote(s["source"])}
+    MATH_LOCAL = {
+        name: os.path.join(workflow.basedir, s["source"])
+        for name, s in sources(config["math"]).items()
+        if not is_remote(s["source"])
+    }
 
     rule world:
         """The math world's problem splits and fixed coverage sets, from the configured sources."""
         input:
             **MATH_LOCAL,
         output:
+            **{
+                f"coverage_{label}": f"{RESULTS}/world/coverage/{label}.jsonl"
+                for label in config["math"]["coverage_files"]
+            },
             train=f"{RESULTS}/world/train.jsonl",
             in_domain=f"{RESULTS}/world/in_domain.jsonl",
             ood=f"{RESULTS}/world/ood.jsonl",
-            **{f"coverage_{label}": f"{RESULTS}/world/coverage/{label}.jsonl"
-               for label in config["math"]["coverage_files"]},
-        params:
-            cmd=stage("math_world"),
-            code=stage_code("math_world"),
-            settings=settings(lambda w: config["math"]),
         log:
             "logs/world.log",
+        benchmark:
+            f"{BENCHMARKS}/world.tsv"
+        localrule: True
+        conda:
+            ANALYSIS_ENV
+        params:
+            cmd=stage("math_world", "world"),
+            code=stage_code("math_world"),
+            settings=settings(lambda w: config["math"]),
         shell:
-            "{params.cmd} --rule {rule} --params {params.settings:q} > {log} 2>&1"
+            "{params.cmd} --params {params.settings:q} > {log} 2>&1"
