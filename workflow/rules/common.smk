@@ -9,6 +9,7 @@ from snakemake.exceptions import WorkflowError
 from selfdistill.codehash import code_hash
 from selfdistill.compute import launcher, rule_resources
 from selfdistill.config import validate_config
+from selfdistill.tracking import job_environment
 
 # stop before any job starts, naming every bad key
 validate_config(config, root=workflow.basedir)
@@ -35,7 +36,8 @@ def stage(name):
             return " ".join(f"{k}={shlex.quote(str(v))}" for k, v in files.items())
 
         start = launcher(COMPUTE, name, resources.get("gpu", 0), workflow.basedir)
-        args = [f"{start} selfdistill.stages.{name}",
+        track = job_environment(config.get("report_to", "none"), name, dict(wildcards.items()))
+        args = [f"{track}{start} selfdistill.stages.{name}",
                 "--cell", shlex.quote(json.dumps(dict(wildcards.items()), sort_keys=True))]
         if len(input):
             args += ["--in", pairs(input)]
