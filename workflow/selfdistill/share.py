@@ -144,7 +144,9 @@ def track(args: list[str]) -> int:
     problems = _problems(dict.fromkeys(records))
     if problems:
         return _refuse("track", problems, "Rerun snakemake to remake them, or remove them, then track again.")
-    return _tool("dvc", ["add", *args, *targets]).returncode
+    added = _tool("dvc", ["add", *args, *targets]).returncode
+    # dvc add links a single file to the cache but leaves a folder's files as copies beside it
+    return added or _tool("dvc", ["checkout", "--relink", *(f"{t}.dvc" for t in targets)]).returncode
 
 
 def restore(args: list[str]) -> int:
