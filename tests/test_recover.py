@@ -98,6 +98,19 @@ def test_the_selfdistill_command_names_its_commands(capsys):
     assert all(f"selfdistill {command}" in usage for command in ("check", "audit", "share"))
 
 
+@pytest.mark.parametrize("argv, says", [(["--help"], "selfdistill share track|push|pull|restore"),
+                                         (["share", "-h"], "share restore [SNAKEMAKE ARGS]")])
+def test_the_commands_answer_help(argv, says, capsys):
+    assert import_module("selfdistill.__main__").main(argv) == 0
+    assert says in capsys.readouterr().out
+
+
+def test_selfdistill_share_is_the_share_module(capsys):
+    """`selfdistill share <bad>` reaches the share module's own commands."""
+    assert import_module("selfdistill.__main__").main(["share", "nope"]) == 2
+    assert "expected a command, one of track, restore, push, pull; got 'nope'" in capsys.readouterr().err
+
+
 def test_check_names_a_config_file_snakemake_cannot_read(tmp_path, capsys):
     bad = tmp_path / "bad.yaml"
     bad.write_text("grid:\n  seeds: [0\n")

@@ -7,8 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import configparser
+import tomllib
+
 import pytest
 from conftest import ROOT
+
+from selfdistill import share as share_module
 
 IDENTITY = {f"GIT_{who}_{what}": value for who in ("AUTHOR", "COMMITTER")
             for what, value in (("NAME", "test"), ("EMAIL", "test@example.com"))}
@@ -70,10 +75,21 @@ def test_track_writes_one_pointer_per_stage_folder_and_disturbs_nothing(clones):
     assert "Nothing to be done" in snakemake_dry_run(origin)
 
 
+def test_tracked_files_link_to_the_cache_instead_of_copying(clones):
+    """A model folder tracked by DVC is stored once: the workspace file and the cache's are one
+    (a reflink shares blocks and cannot be told from a copy here, so hard or symbolic links)."""
+    for repo in clones:
+        weights = next((repo / "results/base_model").glob("*.safetensors"))
+        cached = {p.stat().st_ino for p in (repo / ".dvc/cache").rglob("*") if p.is_file()}
+        assert weights.is_symlink() or weights.stat().st_ino in cached, f"{weights} is a copy of the cache's file"
+
+
 def test_restore_refuses_a_changed_artifact_and_names_it(clones):
     _, clone = clones
     table = clone / "results/summary/richness.csv"
-    table.write_text(table.read_text() + "tampered,0\n")
+    edited = table.read_text() + "tampered,0\n"
+    table.unlink()  # DVC's links are read-only, so that an edit cannot reach the cache
+    table.write_text(edited)
     run = share(clone, "restore", "--configfile", "config/test.yaml", ok=False)
     assert run.returncode == 1
     assert "results/summary/richness.csv: changed after it was made" in run.stderr
@@ -97,3 +113,31 @@ def test_pull_and_restore_leave_snakemake_nothing_to_do(clones):
     assert "Nothing to be done" in snakemake_dry_run(clone)
     sh(clone, sys.executable, "-m", "selfdistill.audit", "--all", "results")
     assert "up to date" in sh(clone, sys.executable, "-m", "dvc", "status").stdout
+    summary = sh(clone, sys.executable, "-m", "snakemake", "--cores", "1", "--summary", "--configfile", "config/test.yaml")
+    assert share_module.pending(summary.stdout) == []
+    assert "results/summary/richness.csv" in summary.stdout
+
+
+def test_pending_lists_what_the_summary_plans_to_make():
+    table = ("output_file\tdate\trule\tlog-file(s)\tstatus\tplan\n"
+             "results/a.json\tSun Nov 29\tworld\t-\tok\tno update\n"
+             "results/b.json\t-\tworld\t-\tmissing\tupdate pending\n")
+    assert share_module.pending(table) == ["results/b.json"]
+    with pytest.raises(ValueError, match="not a snakemake --summary table"):
+        share_module.pending("Building DAG of jobs...\nNothing to be done.\n")
+
+
+def test_dvc_is_an_extra_that_only_sharing_needs(monkeypatch, capsys):
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert not any(dep.startswith("dvc") for dep in project["dependencies"])
+    assert any(dep.startswith("dvc") for dep in project["optional-dependencies"]["share"])
+    monkeypatch.setattr(share_module, "find_spec", lambda name: None)
+    for command in ("track", "push", "pull"):
+        with pytest.raises(SystemExit, match=rf"share {command} needs DVC.*\[share\]"):
+            share_module.COMMANDS[command]([])
+
+
+def test_the_dvc_cache_links_rather_than_copies():
+    config = configparser.ConfigParser()
+    config.read(ROOT / ".dvc/config")
+    assert config["cache"]["type"].strip('"').split(",") == ["reflink", "hardlink", "symlink"]

@@ -11,6 +11,7 @@ from selfdistill.checkpoints import step_labels
 from selfdistill.compute import launcher, rule_resources
 from selfdistill.config import validate_config
 from selfdistill.templates import RICHNESS
+from selfdistill.tracking import job_environment
 
 # stop before any job starts, naming every bad key
 validate_config(config, root=workflow.basedir)
@@ -65,8 +66,9 @@ def stage(name, rule=None):
             return " ".join(f"{k}={shlex.quote(str(v))}" for k, v in files.items())
 
         start = launcher(COMPUTE, name, resources.get("gpu", 0), workflow.basedir)
+        track = job_environment(config.get("report_to", "none"), name, dict(wildcards.items()))
         args = [
-            f"{PACKAGE_PATH} {start} selfdistill.stages.{name}",
+            f"{track}{PACKAGE_PATH} {start} selfdistill.stages.{name}",
             f"--rule {rule or name}",
             "--cell",
             shlex.quote(json.dumps(dict(wildcards.items()), sort_keys=True)),

@@ -15,8 +15,12 @@ COMMANDS = {"check": "selfdistill.recover", "audit": "selfdistill.audit", "share
 
 
 def dispatch(doc: str, commands: dict, argv: list[str] | None) -> int:
-    """Runs `commands[argv[0]](argv[1:])`, or prints `doc` and the commands and returns 2."""
+    """Runs `commands[argv[0]](argv[1:])`; prints `doc` and returns 0 for -h or --help, or with
+    the commands and returns 2 for anything else."""
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] in (["-h"], ["--help"]):
+        print(doc)
+        return 0
     if not argv or argv[0] not in commands:
         got = f"got {argv[0]!r}" if argv else "got none"
         print(f"{doc}\nexpected a command, one of {', '.join(commands)}; {got}", file=sys.stderr)

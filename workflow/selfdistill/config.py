@@ -10,6 +10,7 @@ from jsonschema import Draft202012Validator
 from .arith_space import distinct_problems
 from .coverage import LEVELS
 from .mathdata import BENCHMARKS
+from .tracking import check_tracker
 
 SCHEMA = Path(__file__).resolve().parents[1] / "schemas" / "config.schema.yaml"
 PACKAGE = "package:"
@@ -104,7 +105,7 @@ def _cross_checks(config: dict, root: Path) -> list[str]:
     if mix > 1:
         out.append(f"config keys arith.guided_full + arith.guided_unchecked + arith.guided_nothink: {mix} exceeds 1")
     return (out + _world_checks(config) + _model_checks(config["model"]["name"], root) + _arith_checks(config)
-            + _grid_checks(config["grid"]) + _compute_checks(config))
+            + _grid_checks(config["grid"]) + _compute_checks(config) + _tracker_checks(config))
 
 
 def _model_checks(name: str, root: Path) -> list[str]:
@@ -178,3 +179,8 @@ def _compute_checks(config: dict) -> list[str]:
     return [f"config key grid.train.{m}.batch_size: {grid['train'][m]['batch_size']} does not split evenly over "
             f"compute.train.gpus={n} training processes"
             for m in grid["methods"] if m in grid["train"] and grid["train"][m]["batch_size"] % n]
+
+
+def _tracker_checks(config: dict) -> list[str]:
+    problem = check_tracker(config.get("report_to", "none"))
+    return [problem] if problem else []

@@ -42,5 +42,5 @@ def unpinned(records: list[dict]) -> list[str]:
             if not f["pinned"]:
                 commit = f"commit {f['commit']}, " if f["commit"] else ""
                 out[f["source"]] = (f"{f['source']}: not pinned ({commit}sha256 {f['sha256'][:12]} when "
-                                    f"{record['artifact']} was made); pin it as the README says")
+                                    f"{record['artifact']} was made); pin it as docs/paper-grid.md says")
     return list(out.values())

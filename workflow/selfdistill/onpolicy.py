@@ -14,6 +14,7 @@ from .metrics import extract_answer, strip_thinking
 from .parallel import batch_layout
 from .teacher_checkpoint import TeacherCheckpoint
 from .templates import onpolicy_teacher_prompt
+from .tracking import trainer_args
 from .worlds import grader
 
 # method -> (trainer, richness of the teacher's context); SFT methods live in sft.py
@@ -132,7 +133,7 @@ def _common(s: dict, output_dir: str, seed: int, use_cpu: bool, enable_thinking:
         **_generation_layout(s), num_generations=s["num_generations"],
         temperature=s["temperature"], top_p=1.0, top_k=0, max_completion_length=s["max_completion_length"],
         save_strategy="steps", save_steps=s["checkpoint_interval"], save_only_model=False, logging_steps=1,
-        report_to="none", bf16=False, use_cpu=use_cpu, dataloader_pin_memory=False,
+        **trainer_args(), bf16=False, use_cpu=use_cpu, dataloader_pin_memory=False,
         gradient_checkpointing=s.get("gradient_checkpointing", False), **_rollouts(s))
     if enable_thinking is not None:  # rollouts render prompts as the evaluations do
         common["chat_template_kwargs"] = {"enable_thinking": enable_thinking}

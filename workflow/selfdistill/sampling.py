@@ -5,23 +5,37 @@ from pathlib import Path
 
 from .generation import Generator, SamplingParams, render_chat
 from .metrics import extract_answer, total_epistemic
+from .provenance import hash_path, read_record
 from .worlds import Grader
 
 
 def sample_and_grade(gen: Generator, items: list[dict], params: SamplingParams, grade: Grader,
                      enable_thinking: bool | None = None) -> list[dict]:
     """`items` hold `problem_id`, `prompt` (the user message) and `answer`; returns one row per
-    completion with its text, length, extracted prediction and correctness."""
+    completion, as evaluation harnesses keep them: the prompt's id, the gold answer (`target`),
+    the text and its length, the extracted answer (`prediction`) and its grade (`correct`)."""
     prompts = [render_chat(gen.tokenizer, it["prompt"], enable_thinking) for it in items]
     rows = []
     for item, completions in zip(items, gen.generate(prompts, params)):
         for j, c in enumerate(completions):
             prediction = extract_answer(c.text)
-            rows.append({"problem_id": item["problem_id"], "sample": j, "text": c.text,
+            rows.append({"problem_id": item["problem_id"], "sample": j, "target": item["answer"], "text": c.text,
                          "num_tokens": c.num_tokens, "finished": c.finished, "prediction": prediction,
                          "correct": grade(prediction, item["answer"]),
                          "epistemic": total_epistemic(c.text)})
     return rows
+
+
+def settings_block(params: dict, model: str, prompts: str, num_problems: int) -> dict:
+    """What an evaluation's metrics were computed with, kept beside them as lm-evaluation-harness
+    keeps its config: the model (its path, and its sha256 where its provenance record gives one),
+    the backend, the sampling settings and the dataset (its path, sha256 and problems used)."""
+    record = read_record(model)
+    return {"model": {"path": str(model), "sha256": record.get("sha256") if record else None},
+            "backend": params["backend"], "world": params["world"], "batch_size": params["batch_size"],
+            "sampling": {**params["sampling"], "ban_epistemic": bool(params.get("ban_epistemic"))},
+            "enable_thinking": params.get("enable_thinking"),
+            "dataset": {"path": str(prompts), "sha256": hash_path(prompts), "num_problems": num_problems}}
 
 
 def max_positions(model_dir: str | Path) -> int | None:

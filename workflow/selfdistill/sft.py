@@ -9,6 +9,7 @@ from datasets import Dataset
 from trl import SFTConfig, SFTTrainer
 
 from .parallel import batch_layout
+from .tracking import trainer_args
 
 
 def as_chat(example: dict, enable_thinking: bool | None = None) -> dict:
@@ -34,7 +35,7 @@ def run_sft(model, tokenizer, examples: list[dict], output_dir: str, *, learning
         warmup_steps=int(warmup_ratio * epochs * steps_per_epoch),
         lr_scheduler_type=lr_scheduler, weight_decay=weight_decay, max_length=max_length, seed=seed,
         completion_only_loss=True, train_sampling_strategy="group_by_length",
-        logging_steps=max(1, steps_per_epoch // 4), save_strategy="no", report_to="none",
+        logging_steps=max(1, steps_per_epoch // 4), save_strategy="no", **trainer_args(),
         dataloader_pin_memory=False, use_cpu=not _cuda(), gradient_checkpointing=gradient_checkpointing,
     )
     trainer = SFTTrainer(model=model, args=args, train_dataset=data, processing_class=tokenizer)

@@ -9,6 +9,7 @@ Run from the workflow root, where results/ is. Snakemake stays the only orchestr
 stores and moves bytes, one `results/<entry>.dvc` pointer per stage folder (plus `logs.dvc`).
 `track` and `restore` refuse to go on while any artifact differs from its provenance record.
 `restore` passes its arguments to snakemake (give the config the results were made with).
+track, push and pull need DVC, the `share` extra (`pip install -e ".[share]"`); restore does not.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import os
 import shlex
 import subprocess
 import sys
+from importlib.util import find_spec
 from itertools import takewhile
 from pathlib import Path
 
@@ -27,7 +29,7 @@ LOGS = "logs"
 NOT_TRACKED = (".gitignore", ".gitkeep")  # git's own files in results/
 SHELL = "Shell command: "  # how `snakemake -n -p` prints a job's command
 STAGE = "python -m selfdistill.stages."
-UP_TO_DATE = "Nothing to be done"
+NO_UPDATE = "no update"  # the plan column of `snakemake --summary` for a job that would not run
 
 
 def _tool(name: str, args: list[str], capture: bool = False) -> subprocess.CompletedProcess:
@@ -35,6 +37,18 @@ def _tool(name: str, args: list[str], capture: bool = False) -> subprocess.Compl
     return subprocess.run([sys.executable, "-m", name, *args], text=True,
                           stdout=subprocess.PIPE if capture else None,
                           stderr=subprocess.STDOUT if capture else None)
+
+
+def _need_dvc(command: str) -> None:
+    if find_spec("dvc") is None:
+        raise SystemExit(f"selfdistill share {command} needs DVC, which is not installed in this environment "
+                         f"({sys.executable}): pip install -e \".[share]\"")
+
+
+def _dvc(command: str, args: list[str]) -> int:
+    """`dvc <command> ARGS`, for `selfdistill share <command>`."""
+    _need_dvc(command)
+    return _tool("dvc", [command, *args]).returncode
 
 
 def _snakemake(args: list[str]) -> subprocess.CompletedProcess:
@@ -109,18 +123,30 @@ def jobs(args: list[str]) -> list[tuple[dict, list[str]]]:
     return found
 
 
+def pending(summary: str) -> list[str]:
+    """The outputs that `snakemake --summary` (its tab-separated table) plans to make."""
+    rows = [line.split("\t") for line in summary.splitlines() if "\t" in line]
+    if not rows or rows[0][0] != "output_file" or "plan" not in rows[0]:
+        raise ValueError(f"not a snakemake --summary table: {summary[:200]!r}")
+    plan = rows[0].index("plan")
+    return [row[0] for row in rows[1:] if row[plan] != NO_UPDATE]
+
+
 def _plan(args: list[str]) -> dict[str, dict]:
     """{output path: settings} for every stage job Snakemake would run with `args`."""
     return {path: settings for settings, outputs in jobs(args) for path in outputs}
 
 
 def track(args: list[str]) -> int:
+    _need_dvc("track")
     targets = _targets()
     records = sorted(str(p)[:-len(SUFFIX)] for p in Path(RESULTS).rglob("*" + SUFFIX))
     problems = _problems(dict.fromkeys(records))
     if problems:
         return _refuse("track", problems, "Rerun snakemake to remake them, or remove them, then track again.")
-    return _tool("dvc", ["add", *args, *targets]).returncode
+    added = _tool("dvc", ["add", *args, *targets]).returncode
+    # dvc add links a single file to the cache but leaves a folder's files as copies beside it
+    return added or _tool("dvc", ["checkout", "--relink", *(f"{t}.dvc" for t in targets)]).returncode
 
 
 def restore(args: list[str]) -> int:
@@ -135,19 +161,28 @@ def restore(args: list[str]) -> int:
             "brings back the shared bytes. Other settings or code: pass the config the results "
             "were made with, check out the commit in their .prov.json, or let snakemake remake them."))
     touch = _snakemake(["--touch", "--forceall", *args])
-    dry = _snakemake(["--dry-run", *args]) if touch.returncode == 0 else touch
-    if dry.returncode or UP_TO_DATE not in dry.stdout:
-        print(dry.stdout[-4000:], "\nrestore did not finish: snakemake (above) failed or still plans jobs",
-              file=sys.stderr)
+    if touch.returncode:
+        print(touch.stdout[-4000:], "\nrestore did not finish: snakemake --touch (above) failed", file=sys.stderr)
+        return 1
+    # the summary's table, not the dry run's screen text, says whether any job would still run
+    summary = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "1", "--summary", *args],
+                             capture_output=True, text=True)
+    if summary.returncode:
+        print(summary.stderr[-4000:], "\nrestore did not finish: snakemake --summary (above) failed", file=sys.stderr)
+        return 1
+    left = pending(summary.stdout)
+    if left:
+        print(f"restore did not finish: snakemake still plans to make {len(left)} output(s):",
+              *(f"  {path}" for path in left), sep="\n", file=sys.stderr)
         return 1
     print(f"restored {len(plan)} artifact(s): each matches its provenance record and this config; "
-          f"snakemake: {UP_TO_DATE.lower()}")
+          "snakemake: nothing to be done")
     return 0
 
 
 COMMANDS = {"track": track, "restore": restore,
-            "push": lambda args: _tool("dvc", ["push", *args]).returncode,
-            "pull": lambda args: _tool("dvc", ["pull", *args]).returncode}
+            "push": lambda args: _dvc("push", args),
+            "pull": lambda args: _dvc("pull", args)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,7 +10,7 @@ from selfdistill.io import write_json, write_jsonl
 from selfdistill.metrics import EPISTEMIC_WORDS
 from selfdistill.per_benchmark import with_benchmarks
 from selfdistill.problems import read_problems
-from selfdistill.sampling import check_prompt_lengths, max_positions, sample_and_grade
+from selfdistill.sampling import check_prompt_lengths, max_positions, sample_and_grade, settings_block
 from selfdistill.stages.cli import stage_run
 from selfdistill.worlds import grader
 
@@ -30,7 +30,9 @@ def main(argv=None):
             rows = sample_and_grade(gen, items, sampling, grader(params["world"]),
                                     params.get("enable_thinking")) if items else []
             write_jsonl(getattr(out, "samples" + suffix), rows)
-            write_json(getattr(out, "metrics" + suffix), with_benchmarks(rows) if rows else {"num_samples": 0})
+            metrics = with_benchmarks(rows) if rows else {"num_samples": 0}
+            write_json(getattr(out, "metrics" + suffix),
+                       {**metrics, "config": settings_block(params, inp.model, path, len(items))})
 
 
 if __name__ == "__main__":
