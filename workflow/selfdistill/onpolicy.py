@@ -17,8 +17,9 @@ from .templates import onpolicy_teacher_prompt
 from .worlds import grader
 
 # method -> (trainer, richness of the teacher's context); SFT methods live in sft.py
+# (sdpo_s_keepdoubt: c = s, its loss unable to move the student's probability of starting to doubt)
 ONPOLICY = {"sdpo_s": ("sdpo", "s"), "sdpo_s_nothink": ("sdpo", "s_nothink"), "sdpo_s_ema": ("sdpo", "s"),
-            "grpo": ("grpo", "none")}
+            "sdpo_s_keepdoubt": ("sdpo", "s"), "grpo": ("grpo", "none")}
 
 
 def prompt_dataset(rows: list[dict]) -> Dataset:
@@ -184,6 +185,10 @@ def trainer_for(method: str, s: dict, model, tokenizer, rows: list[dict], world:
     args = training_args(method, s, output_dir, seed, use_cpu, enable_thinking)
     if ONPOLICY[method][0] == "grpo":
         from trl import GRPOTrainer as trainer_cls
+    elif method == "sdpo_s_keepdoubt":
+        from .keep_doubt import keep_doubt_trainer
+
+        trainer_cls = keep_doubt_trainer()
     else:
         from trl.experimental.sdpo import SDPOTrainer as trainer_cls
     rows = drop_long_prompts(rows, tokenizer, s.get("max_prompt_length"), args.chat_template_kwargs or {})
