@@ -36,6 +36,8 @@ rule grid_summary:
                         category="Distillation grid"),
         words=report(f"{RESULTS}/figures/grid_words.png", caption="../report/grid_words.rst",
                      category="Distillation grid"),
+        intervention=report(f"{RESULTS}/figures/grid_intervention.png", caption="../report/grid_intervention.rst",
+                            category="Distillation grid"),
     params:
         cmd=stage("grid_summary"),
         code=stage_code("grid_summary"),
