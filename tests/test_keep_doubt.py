@@ -6,6 +6,7 @@ from transformers import AutoModelForCausalLM
 from trl.experimental.sdpo import SDPOTrainer
 from trl.experimental.sdpo.sdpo_trainer import DistillationLogits
 
+import selfdistill.onpolicy as onpolicy
 from selfdistill.keep_doubt import doubt_start_ids
 from selfdistill.metrics import EPISTEMIC_WORDS
 from selfdistill.model import init_model
@@ -145,3 +146,21 @@ def test_equals_plain_sdpo_where_no_doubt_token_has_mass(trainers, tokenizer, ca
                                                teacher_doubt=-2.0)
     assert not torch.allclose(loss(trainer, student, teacher, completion, mask, plain=False),
                               loss(trainer, student, teacher, completion, mask, plain=True), rtol=1e-3)
+
+
+def test_keep_doubt_trains_through_trls_loop_with_a_distillation_signal(tmp_path, tokenizer, monkeypatch):
+    """A real training step: rollouts, teacher prompts, the hooked loss with old log-probs (two
+    optimizer steps per generation), a nonzero distillation loss and moved weights."""
+    monkeypatch.setattr(onpolicy, "binary_reward", lambda world: lambda prompts, completions, **kw: [
+        float(len(c[-1]["content"]) % 2 == 0) for c in completions])
+    init_model(tokenizer, hidden_size=16, num_layers=1, num_heads=2, intermediate_size=32, max_positions=128,
+               seed=0).save_pretrained(tmp_path / "base")
+    settings = {**SDPO, "max_steps": 2, "optimizer_steps_per_generation": 2, "micro_batch_size": 2}
+    trainer = trainer_for("sdpo_s_keepdoubt", settings, AutoModelForCausalLM.from_pretrained(tmp_path / "base"),
+                          tokenizer, ROWS, "arith", str(tmp_path / "out"), 0, use_cpu=True)
+    before = [p.detach().clone() for p in trainer.model.parameters()]
+    trainer.train()
+    logged = [h["self_distillation/distillation_loss"] for h in trainer.state.log_history
+              if "self_distillation/distillation_loss" in h]
+    assert logged and max(logged) > 0
+    assert any(not torch.equal(a, b) for a, b in zip(before, trainer.model.parameters()))
