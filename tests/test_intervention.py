@@ -5,6 +5,7 @@ from test_findings import STUDY_LIKE, grid
 
 from selfdistill.claims import all_claims
 from selfdistill.findings import findings_markdown
+from selfdistill.grid_figures import plot_intervention
 
 MECHANISM = "suppressed doubt is the cause: {} keeps OOD epistemic count and OOD accuracy above sdpo_s"
 KEEPS_ALL = {"accuracy": 0.0, "mean_length": -40, "mean_epistemic": -0.2}  # doubt and OOD accuracy kept
@@ -50,3 +51,10 @@ def test_grid_without_arms_says_not_tested():
     assert {verdicts[MECHANISM.format(arm)].verdict for arm in ("sdpo_s_keepdoubt", "sdpo_s_doubtful")} == \
         {"not tested"}
     assert "Not tested: the grid has no intervention arm" in markdown
+
+
+@pytest.mark.parametrize("shifts", [{**STUDY_LIKE, "sdpo_s_keepdoubt": KEEPS_ALL}, {"sft_ug": {"accuracy": 0.0}}])
+def test_intervention_figure_is_drawn_with_or_without_the_arms(tmp_path, shifts):
+    _, _, changes = grid(shifts, seeds=(0,))
+    plot_intervention(changes, str(tmp_path / "fig.png"))
+    assert (tmp_path / "fig.png").read_bytes()[:4] == b"\x89PNG"
