@@ -86,8 +86,8 @@ def intervention_lines(problems: pd.DataFrame, changes: pd.DataFrame) -> list[st
     head = ["## Is suppressed doubt the cause?", ""]
     verdicts = intervention(Grid(problems))
     if all(v.verdict == NOT_TESTED for v in verdicts):
-        return head + ["Not tested: the grid has no intervention arm (add sdpo_s_keepdoubt or sdpo_s_doubtful to "
-                       "grid.methods).", ""]
+        return head + ["Not tested: the grid has no intervention arm (add sdpo_s_keepdoubt or sdpo_s_doubtful "
+                       "to grid.methods).", ""]
     methods = [m for m in (*REFERENCES, *ARMS) if m in set(changes["method"])]
     table = final_changes(changes[changes["method"].isin(methods)])
     table = table[["coverage", "method", "OOD acc", "in-domain acc", "OOD epistemic"]]
