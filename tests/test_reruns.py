@@ -9,11 +9,11 @@ from conftest import ROOT, TEST_CONFIG, scheduled, snakemake
 
 # every job of the test config's grid that reads the base model's samples (not on-policy training)
 GRID_SAMPLED = {"evaluate_base_grid": 4, "offpolicy_unguided": 2, "offpolicy_contexts": 2, "offpolicy_guided": 2,
-                "train_sft": 4, "evaluate_checkpoint": 16, "grid_summary": 1}
+                "train_sft": 4, "evaluate_checkpoint": 24, "grid_summary": 1}
 # everything but world, base_model and the coverage sets
 DOWNSTREAM_OF_THE_MODEL = {"evaluate_base": 4, "base_summary": 1, "select_problems": 1, "contexts": 1,
                           "teacher_traces": 4, "richness_table": 1, "teacher_probe": 1, "all": 1, **GRID_SAMPLED,
-                          "train_onpolicy": 6}
+                          "train_onpolicy": 10}
 
 
 def dry_run(workdir: Path, *args: str, **kwargs):
@@ -27,7 +27,7 @@ def dry_run(workdir: Path, *args: str, **kwargs):
     # the base model's own evaluation and the grid's are set apart
     ("evaluation:\n  sampling: {n: 3}\n", {"evaluate_base": 4, "base_summary": 1, "all": 1}),
     ("grid:\n  evaluation:\n    sampling: {n: 3}\n",
-     {"evaluate_base_grid": 4, "evaluate_checkpoint": 16, "grid_summary": 1, "all": 1}),
+     {"evaluate_base_grid": 4, "evaluate_checkpoint": 24, "grid_summary": 1, "all": 1}),
     # one method's setting: its two cells' training, their checkpoints' evaluations, the table
     ("grid:\n  train:\n    grpo: {learning_rate: 0.001}\n",
      {"train_onpolicy": 2, "evaluate_checkpoint": 4, "grid_summary": 1, "all": 1}),
@@ -35,7 +35,7 @@ def dry_run(workdir: Path, *args: str, **kwargs):
     # a new coverage level: its own set, samples, cells and evaluations; nothing of the others
     ('grid:\n  coverage: ["8x8", "64", "1x64"]\n',
      {"coverage": 1, "evaluate_base_grid": 1, "offpolicy_unguided": 1, "offpolicy_contexts": 1, "offpolicy_guided": 1,
-      "train_sft": 2, "train_onpolicy": 3, "evaluate_checkpoint": 8, "grid_summary": 1, "all": 1}),
+      "train_sft": 2, "train_onpolicy": 5, "evaluate_checkpoint": 12, "grid_summary": 1, "all": 1}),
 ])
 def test_a_changed_setting_reruns_only_the_cells_that_use_it(test_run, tmp_path, change, expected):
     extra = tmp_path / "change.yaml"
@@ -49,7 +49,7 @@ def test_a_changed_setting_reruns_only_the_cells_that_use_it(test_run, tmp_path,
     ("stages/richness_table.py", "# a comment is a change too\n", {"richness_table": 1, "all": 1}),
     # sampling.py is imported by the sample, select_problems and contexts stages, not by training
     ("sampling.py", "# a comment\n", {k: v for k, v in DOWNSTREAM_OF_THE_MODEL.items() if k != "train_onpolicy"}),
-    ("onpolicy.py", "# a comment\n", {"train_onpolicy": 6, "evaluate_checkpoint": 12, "grid_summary": 1, "all": 1}),
+    ("onpolicy.py", "# a comment\n", {"train_onpolicy": 10, "evaluate_checkpoint": 20, "grid_summary": 1, "all": 1}),
 ])
 def test_a_code_change_reruns_only_the_stages_that_import_it(test_run, tmp_path, module, line, expected):
     shutil.copy(ROOT / "Snakefile", tmp_path)
