@@ -82,7 +82,7 @@ def test_touching_an_input_over_the_checksum_limit_reruns_its_consumers(run_copy
     touch(run_copy / "results/world/train.jsonl")
     expected = {"select_problems": 1, "contexts": 1, "teacher_traces": 4, "richness_table": 1, "teacher_probe": 1,
                 "all": 1,
-                "coverage": 2, **GRID_SAMPLED, "train_onpolicy": 6,
+                "coverage": 2, **GRID_SAMPLED, "train_onpolicy": 10,
                 "evaluate_base_grid": 2}  # the seen splits; unseen in-domain and OOD do not read the pool
     assert dry_run(run_copy, "--max-checksum-file-size", "1000") == expected
 

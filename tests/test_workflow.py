@@ -18,9 +18,9 @@ def test_default_config_dry_run_lists_every_stage(tmp_path):
     # two splits x two decodings, and one trace job per richness level
     assert run.stdout.count("rule evaluate_base:") == 4
     assert run.stdout.count("rule teacher_traces:") == 4
-    # 5 methods x 2 coverage levels x 3 seeds; on-policy cells keep a checkpoint every 5 of 10 steps
-    assert run.stdout.count("rule train_sft:") == 12 and run.stdout.count("rule train_onpolicy:") == 18
-    assert run.stdout.count("rule evaluate_checkpoint:") == 12 + 18 * 2
+    # 6 methods x 2 coverage levels x 3 seeds; on-policy cells keep a checkpoint every 5 of 10 steps
+    assert run.stdout.count("rule train_sft:") == 12 and run.stdout.count("rule train_onpolicy:") == 24
+    assert run.stdout.count("rule evaluate_checkpoint:") == 12 + 24 * 2
     # the base as step 0: unseen in-domain and OOD once, the seen split per coverage level
     assert run.stdout.count("rule evaluate_base_grid:") == 2 + 2
 
