@@ -10,12 +10,13 @@ from conftest import ROOT
 from test_generation import make_model_dir
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
+from selfdistill.arith import Problem, confident_trace, shows_checks, without_checks
 from selfdistill.coverage import LEVELS, coverage_set, distinct_problems
 from selfdistill.checkpoints import step_labels
 from selfdistill.grid_summary import step_of
 from selfdistill.offpolicy import equal_datasets, guided_prompts, section3_datasets
 from selfdistill.onpolicy import binary_reward, trainer_for, training_args, use_teacher_prompt
-from selfdistill.templates import onpolicy_teacher_prompt
+from selfdistill.templates import DOUBTFUL_INSTRUCTION, onpolicy_teacher_prompt
 
 TRAIN = yaml.safe_load((Path(__file__).resolve().parents[1] / "config" / "config.yaml").read_text())["grid"]["train"]
 POOL = [{"problem_id": f"p{i:04d}", "prompt": f"q{i}", "answer": str(i)} for i in range(600)]
@@ -151,3 +152,18 @@ def test_trainers_render_prompts_with_the_thinking_switch(tmp_path, method):
         assert tokenizer.decode(ids).endswith("<think>\n\n</think>\n\n")
         builder = trainer.teacher_context_builder
         assert builder._build_reprompt_text("P", "x</think> \\boxed{3}", "") == onpolicy_teacher_prompt("P", "\\boxed{3}")
+
+
+def test_doubtful_teacher_sees_the_demo_without_its_checks_or_is_told_to_verify():
+    problem = Problem("9:mul3,add3", 9, (("mul", 3), ("add", 3)))
+    demo = ("<think>\nStart with 9.\n(1) Multiply by 3: 9 * 3 = 17. Wait, maybe I slipped. Let me check: 9 + 9 = 18, "
+            "18 + 9 = 27. Not 17, it is 27.\n(2) Add 3: 27 + 3 = 30. Hmm, let me check: counting from 27: 28, 29, "
+            "30. Yes, it is 30.\n(3) Report the result: 30.\n</think>\nThe answer is \\boxed{30}.")
+    assert shows_checks(demo) and without_checks(demo) == confident_trace(problem)
+    trainer = SimpleNamespace()
+    use_teacher_prompt(trainer, "s_doubtful", world="arith")
+    assert trainer.teacher_context_builder._build_reprompt_text("PROMPT", demo, "") == \
+        onpolicy_teacher_prompt("PROMPT", confident_trace(problem))
+    use_teacher_prompt(trainer, "s_doubtful", world="math")
+    rendered = trainer.teacher_context_builder._build_reprompt_text("PROMPT", demo, "")
+    assert rendered == onpolicy_teacher_prompt("PROMPT", demo) + DOUBTFUL_INSTRUCTION

@@ -11,11 +11,12 @@ from conftest import ROOT, scheduled, snakemake
 PAPER = ROOT / "config" / "paper"
 SFT = {"sft_ug", "sft_sg"}
 # file -> (hub id, enable_thinking, methods, coverage levels)
-ALL_METHODS = ["sft_ug", "sft_sg", "sdpo_s", "sdpo_s_nothink", "sdpo_s_ema", "grpo"]
+INTERVENTIONS = ["sdpo_s_keepdoubt", "sdpo_s_doubtful"]
+ALL_METHODS = ["sft_ug", "sft_sg", "sdpo_s", "sdpo_s_nothink", "sdpo_s_ema", *INTERVENTIONS, "grpo"]
 EXPECTED = {
     "deepseek-r1-distill-qwen-7b.yaml": ("deepseek-ai/DeepSeek-R1-Distill-Qwen-7B", None, ALL_METHODS, ["full"]),
     "qwen3-8b-thinking.yaml": ("Qwen/Qwen3-8B", True, ALL_METHODS, ["full"]),
-    "qwen3-8b-nothink.yaml": ("Qwen/Qwen3-8B", False, ["sdpo_s", "grpo"],
+    "qwen3-8b-nothink.yaml": ("Qwen/Qwen3-8B", False, ["sdpo_s", *INTERVENTIONS, "grpo"],
                               ["1x64", "8x8", "64", "128", "512", "full"]),
     "qwen3-1.7b.yaml": ("Qwen/Qwen3-1.7B", True, ALL_METHODS, ["full"]),
     "olmo-3-7b-instruct.yaml": ("allenai/Olmo-3-7B-Instruct", None, ALL_METHODS, ["full"]),

@@ -10,11 +10,11 @@ from conftest import ROOT, TEST_CONFIG, scheduled, snakemake
 
 # every job of the test config's grid that reads the base model's samples (not on-policy training)
 GRID_SAMPLED = {"evaluate_base_grid": 4, "offpolicy_unguided": 2, "offpolicy_contexts": 2, "offpolicy_guided": 2,
-                "train_sft": 4, "evaluate_checkpoint": 16, "grid_summary": 1}
+                "train_sft": 4, "evaluate_checkpoint": 24, "grid_summary": 1}
 # everything but world, base_model and the coverage sets
 DOWNSTREAM_OF_THE_MODEL = {"evaluate_base": 4, "base_summary": 1, "select_problems": 1, "contexts": 1,
                           "teacher_traces": 4, "richness_table": 1, "teacher_probe": 1, "all": 1, **GRID_SAMPLED,
-                          "train_onpolicy": 6}
+                          "train_onpolicy": 10}
 
 
 def dry_run(workdir: Path, *args: str, **kwargs):
@@ -28,7 +28,7 @@ def dry_run(workdir: Path, *args: str, **kwargs):
     # the base model's own evaluation and the grid's are set apart
     ("evaluation:\n  sampling: {n: 3}\n", {"evaluate_base": 4, "base_summary": 1, "all": 1}),
     ("grid:\n  evaluation:\n    sampling: {n: 3}\n",
-     {"evaluate_base_grid": 4, "evaluate_checkpoint": 16, "grid_summary": 1, "all": 1}),
+     {"evaluate_base_grid": 4, "evaluate_checkpoint": 24, "grid_summary": 1, "all": 1}),
     # one method's setting: its two cells' training, their checkpoints' evaluations, the table
     ("grid:\n  train:\n    grpo: {learning_rate: 0.001}\n",
      {"train_onpolicy": 2, "evaluate_checkpoint": 4, "grid_summary": 1, "all": 1}),
@@ -36,7 +36,7 @@ def dry_run(workdir: Path, *args: str, **kwargs):
     # a new coverage level: its own set, samples, cells and evaluations; nothing of the others
     ('grid:\n  coverage: ["8x8", "64", "1x64"]\n',
      {"coverage": 1, "evaluate_base_grid": 1, "offpolicy_unguided": 1, "offpolicy_contexts": 1, "offpolicy_guided": 1,
-      "train_sft": 2, "train_onpolicy": 3, "evaluate_checkpoint": 8, "grid_summary": 1, "all": 1}),
+      "train_sft": 2, "train_onpolicy": 5, "evaluate_checkpoint": 12, "grid_summary": 1, "all": 1}),
 ])
 def test_a_changed_setting_reruns_only_the_cells_that_use_it(test_run, tmp_path, change, expected):
     extra = tmp_path / "change.yaml"
@@ -55,7 +55,7 @@ def test_a_changed_setting_reruns_only_the_cells_that_use_it(test_run, tmp_path,
     ("sampling.py", "    rows = []\n", "    rows = list()\n",
      {k: v for k, v in DOWNSTREAM_OF_THE_MODEL.items() if k != "train_onpolicy"}),
     ("onpolicy.py", "if max_length is None:", "if max_length is None or not rows:",
-     {"train_onpolicy": 6, "evaluate_checkpoint": 12, "grid_summary": 1, "all": 1}),
+     {"train_onpolicy": 10, "evaluate_checkpoint": 20, "grid_summary": 1, "all": 1}),
 ])
 def test_a_code_change_reruns_only_the_stages_that_use_it(test_run, tmp_path, module, old, new, expected):
     package = code_copy(tmp_path)
@@ -111,7 +111,7 @@ def test_touching_an_input_over_the_checksum_limit_reruns_its_consumers(run_copy
     touch(run_copy / "results/world/train.jsonl")
     expected = {"select_problems": 1, "contexts": 1, "teacher_traces": 4, "richness_table": 1, "teacher_probe": 1,
                 "all": 1,
-                "coverage": 2, **GRID_SAMPLED, "train_onpolicy": 6,
+                "coverage": 2, **GRID_SAMPLED, "train_onpolicy": 10,
                 "evaluate_base_grid": 2}  # the seen splits; unseen in-domain and OOD do not read the pool
     assert dry_run(run_copy, "--max-checksum-file-size", "1000") == expected
 

@@ -18,9 +18,9 @@ def test_default_config_dry_run_lists_every_stage(tmp_path):
     # two splits x two decodings, and one trace job per richness level
     assert run.stdout.count("rule evaluate_base:") == 4
     assert run.stdout.count("rule teacher_traces:") == 4
-    # 5 methods x 2 coverage levels x 3 seeds; on-policy cells keep a checkpoint every 5 of 10 steps
-    assert run.stdout.count("rule train_sft:") == 12 and run.stdout.count("rule train_onpolicy:") == 18
-    assert run.stdout.count("rule evaluate_checkpoint:") == 12 + 18 * 2
+    # 6 methods x 2 coverage levels x 3 seeds; on-policy cells keep a checkpoint every 5 of 10 steps
+    assert run.stdout.count("rule train_sft:") == 12 and run.stdout.count("rule train_onpolicy:") == 24
+    assert run.stdout.count("rule evaluate_checkpoint:") == 12 + 24 * 2
     # the base as step 0: unseen in-domain and OOD once, the seen split per coverage level
     assert run.stdout.count("rule evaluate_base_grid:") == 2 + 2
 
@@ -92,10 +92,12 @@ def test_the_grid_table_has_every_cell_checkpoint_and_split(test_run):
     for column in ("method", "richness", "coverage", "seed", "step", "split", "accuracy", "pass_at_k",
                    "mean_length", "mean_epistemic", "epistemic_wait"):
         assert column in grid.columns, column
-    assert set(grid["method"]) == {"sft_ug", "sft_sg", "sdpo_s", "sdpo_s_nothink", "grpo"}
+    assert set(grid["method"]) == {"sft_ug", "sft_sg", "sdpo_s", "sdpo_s_nothink", "sdpo_s_keepdoubt",
+                                   "sdpo_s_doubtful", "grpo"}
     assert set(grid["coverage"]) == {"8x8", "64"} and set(grid["split"]) == {"seen", "in_domain", "ood"}
     richness = dict(zip(grid["method"], grid["richness"]))
-    assert richness == {"sft_ug": "none", "sft_sg": "s", "sdpo_s": "s", "sdpo_s_nothink": "s_nothink", "grpo": "none"}
+    assert richness == {"sft_ug": "none", "sft_sg": "s", "sdpo_s": "s", "sdpo_s_nothink": "s_nothink",
+                        "sdpo_s_keepdoubt": "s", "sdpo_s_doubtful": "s_doubtful", "grpo": "none"}
     steps = grid[grid["method"] == "sdpo_s"].groupby(["coverage", "split"])["step"].apply(list)
     assert all(s == [0, 2, 4] for s in steps), steps  # base, the step-2 checkpoint, the final model
     # step 0 is the base model, the same numbers in every cell
@@ -104,11 +106,12 @@ def test_the_grid_table_has_every_cell_checkpoint_and_split(test_run):
     assert grid[["accuracy", "mean_length", "mean_epistemic"]].notna().all().all()
     assert grid["accuracy"].between(0, 1).all()
     training = pd.read_csv(test_run / "results/summary/grid_training.csv", dtype={"coverage": str})
-    assert set(training["method"]) == {"sdpo_s", "sdpo_s_nothink", "grpo"}  # SFT logs no rollouts
+    # SFT logs no rollouts
+    assert set(training["method"]) == {"sdpo_s", "sdpo_s_nothink", "sdpo_s_keepdoubt", "sdpo_s_doubtful", "grpo"}
     assert sorted(set(training["step"])) == [1, 2, 3, 4]
     assert training["reward"].between(0, 1).all() and training["completion_length"].notna().all()
     assert training.loc[training["method"] == "grpo", "reprompt_fraction"].isna().all()
-    for figure in ("grid_curves.png", "grid_coverage.png", "grid_words.png"):
+    for figure in ("grid_curves.png", "grid_coverage.png", "grid_words.png", "grid_intervention.png"):
         assert (test_run / "results/figures" / figure).read_bytes()[:4] == b"\x89PNG"
     findings = (test_run / "results/summary/findings.md").read_text()
     for section in ("## The study's claims, checked", "## Why: the teacher's view", "## Change from the base"):

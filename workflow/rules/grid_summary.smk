@@ -32,6 +32,11 @@ rule grid_summary:
             caption="../report/grid_words.rst",
             category="Distillation grid",
         ),
+        intervention=report(
+            f"{RESULTS}/figures/grid_intervention.png",
+            caption="../report/grid_intervention.rst",
+            category="Distillation grid",
+        ),
     log:
         "logs/grid/summary.log",
     benchmark:

@@ -13,6 +13,7 @@ Everything here is deterministic given a `random.Random`; sizes and rates come f
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass, field
 
 OPS = ("add", "sub", "mul")
@@ -166,6 +167,16 @@ DOUBTS = (
 def shows_checks(trace: str) -> bool:
     """Whether a trace verifies any of its steps (holds a doubt and its recount)."""
     return any(doubt in trace for doubt in DOUBTS)
+
+
+_CHECK = re.compile(r"-?\d+\. (?:" + "|".join(map(re.escape, DOUBTS)) + r") [^\n]*?\. (?:Yes, it is|Not -?\d+, it is) "
+                    r"(-?\d+)\.")
+
+
+def without_checks(trace: str) -> str:
+    """`trace` with each doubt and its recount replaced by the value it settled on: what a solver
+    that never doubted would have written (a correct trace becomes a confident one)."""
+    return _CHECK.sub(r"\1.", trace)
 
 
 def slip(op: str, right: int) -> int:

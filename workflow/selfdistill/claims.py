@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .intervention import intervention
 from .verdicts import (NOT_TESTED, RULES, Grid, Verdict, below, combine, lower, near_zero, not_lower,
                        ordered)
 
@@ -142,4 +143,5 @@ def moving_teacher(grid: Grid) -> list[Verdict]:
 
 def all_claims(problems: pd.DataFrame, richness: pd.DataFrame | None = None) -> list[Verdict]:
     grid = Grid(problems)
-    return table1(richness) + suppression(grid) + ood_accuracy(grid) + offpolicy(grid) + moving_teacher(grid)
+    return (table1(richness) + suppression(grid) + ood_accuracy(grid) + offpolicy(grid) + moving_teacher(grid)
+            + intervention(grid))

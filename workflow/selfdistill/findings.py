@@ -5,9 +5,10 @@ from __future__ import annotations
 import pandas as pd
 
 from .coverage import LEVELS
+from .intervention import ARMS, REFERENCES, RULE, intervention
 from .per_benchmark import benchmark_markdown
 from .uncertainty import LEVEL, REPLICATES
-from .verdicts import Verdict
+from .verdicts import NOT_TESTED, Grid, Verdict
 
 COLUMNS = (("accuracy", "ood", "OOD acc"), ("accuracy", "in_domain", "in-domain acc"),
            ("accuracy", "seen", "seen acc"), ("mean_length", "ood", "OOD length"),
@@ -79,6 +80,27 @@ def probe_lines(probe: pd.DataFrame) -> list[str]:
         probe.to_markdown(index=False, floatfmt=".3f"), ""]
 
 
+def intervention_lines(problems: pd.DataFrame, changes: pd.DataFrame) -> list[str]:
+    """Is suppressed doubt the cause? The intervention arms' verdicts and their changes beside
+    sdpo_s's and grpo's."""
+    head = ["## Is suppressed doubt the cause?", ""]
+    verdicts = intervention(Grid(problems))
+    if all(v.verdict == NOT_TESTED for v in verdicts):
+        return head + ["Not tested: the grid has no intervention arm (add sdpo_s_keepdoubt or sdpo_s_doubtful "
+                       "to grid.methods).", ""]
+    methods = [m for m in (*REFERENCES, *ARMS) if m in set(changes["method"])]
+    table = final_changes(changes[changes["method"].isin(methods)])
+    table = table[["coverage", "method", "OOD acc", "in-domain acc", "OOD epistemic"]]
+    return head + [
+        "SDPO with c = s in two forms that cannot take the student's doubt away: `sdpo_s_keepdoubt` (its",
+        "distillation loss cannot move the probability of starting an epistemic word) and `sdpo_s_doubtful`",
+        "(its teacher still doubts). If suppressed doubt is what costs OOD accuracy, an arm that keeps the",
+        "epistemic count keeps the OOD accuracy too.", "",
+        *[f"- **{v.verdict}**: {v.claim}. Measured: {v.measured}." for v in verdicts],
+        "", f"Rule: {RULE}.", "", "Change from the base (final checkpoint, 95% interval):", "",
+        table.to_markdown(index=False), ""]
+
+
 def findings_markdown(df: pd.DataFrame, problems: pd.DataFrame, changes: pd.DataFrame, verdicts: list[Verdict],
                       probe: pd.DataFrame | None = None, world: str | None = None) -> str:
     """`df`: grid_summary.grid_frame; `problems`: its problem_frame; `changes`: its change_frame;
@@ -95,6 +117,7 @@ def findings_markdown(df: pd.DataFrame, problems: pd.DataFrame, changes: pd.Data
               base_values(df).reset_index().to_markdown(index=False), "",
               "## Change from the base, per coverage level and method", "",
               final_changes(changes).to_markdown(index=False), ""]
+    lines += intervention_lines(problems, changes)
     if probe is not None:
         lines += probe_lines(probe)
     return "\n".join(lines) + benchmark_markdown(changes)

@@ -10,6 +10,7 @@ import seaborn as sns  # noqa: E402
 
 from .coverage import LEVELS  # noqa: E402
 from .grid_summary import final_change  # noqa: E402
+from .intervention import ARMS, REFERENCES  # noqa: E402
 from .metrics import EPISTEMIC_WORDS  # noqa: E402
 from .per_benchmark import split_label  # noqa: E402
 
@@ -77,6 +78,37 @@ def plot_words(df: pd.DataFrame, path: str) -> None:
     sns.barplot(pd.DataFrame(rows), x="word", y="change", hue="method", ax=ax)
     ax.axhline(0, color="black", linewidth=0.8)
     ax.set_ylabel(f"count per response, final - base ({split_label('ood', df['split'].unique())})")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_intervention(changes: pd.DataFrame, path: str) -> None:
+    """Is suppressed doubt the cause? Final change from the base of the intervention arms beside
+    sdpo_s's and grpo's: OOD and in-domain accuracy and OOD epistemic count, with 95% intervals,
+    one marker per coverage level."""
+    methods = [m for m in (*REFERENCES, *ARMS) if m in set(changes["method"])]
+    last = changes[changes["method"].isin(methods)
+                   & (changes["step"] == changes.groupby(["method", "coverage"])["step"].transform("max"))]
+    panels = (("accuracy", "ood", "OOD accuracy change"), ("accuracy", "in_domain", "in-domain accuracy change"),
+              ("mean_epistemic", "ood", "OOD epistemic count change"))
+    coverages = [c for c in LEVELS if c in set(last["coverage"])]
+    colors = dict(zip(coverages, sns.color_palette()))
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels), 3.6), squeeze=False)
+    for ax, (metric, split, label) in zip(axes[0], panels):
+        part = last[(last["metric"] == metric) & (last["split"] == split)]
+        for k, coverage in enumerate(coverages):
+            rows = part[part["coverage"] == coverage].set_index("method").reindex(methods)
+            x = [i + (k - (len(coverages) - 1) / 2) * 0.15 for i in range(len(methods))]
+            ax.errorbar(x, rows["change"], yerr=[rows["change"] - rows["low"], rows["high"] - rows["change"]],
+                        fmt="o", capsize=3, color=colors[coverage], label=coverage)
+        ax.axhline(0, color="black", linewidth=0.6)
+        ax.set_xticks(range(len(methods)), methods, rotation=25, ha="right", fontsize=8)
+        ax.set_ylabel(label)
+        sns.despine(ax=ax)
+    if coverages:
+        axes[0][-1].legend(title="coverage", fontsize=7)
+    fig.suptitle("Is suppressed doubt the cause? Interventions against sdpo_s and grpo (95% intervals)")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -10,7 +10,7 @@ from .uncertainty import bootstrap, change
 
 # what the teacher's context c reveals, per method (SFT on D_ug learns from unguided traces)
 RICHNESS = {"sft_ug": "none", "sft_sg": "s", "sdpo_s": "s", "sdpo_s_nothink": "s_nothink", "sdpo_s_ema": "s",
-            "grpo": "none"}
+            "sdpo_s_keepdoubt": "s", "sdpo_s_doubtful": "s_doubtful", "grpo": "none"}
 METRICS = ("accuracy", "pass_at_k", "mean_length", "mean_epistemic", "mean_epistemic_word_boundary")
 # the metrics kept per problem (metrics.summarize), so their changes carry intervals
 PAIRED = ("accuracy", "mean_length", "mean_epistemic")

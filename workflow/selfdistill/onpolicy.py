@@ -10,16 +10,19 @@ import logging
 
 from datasets import Dataset
 
+from .arith import without_checks
 from .metrics import extract_answer, strip_thinking
 from .parallel import batch_layout
 from .teacher_checkpoint import TeacherCheckpoint
-from .templates import onpolicy_teacher_prompt
+from .templates import DOUBTFUL_INSTRUCTION, onpolicy_teacher_prompt
 from .tracking import trainer_args
 from .worlds import grader
 
 # method -> (trainer, richness of the teacher's context); SFT methods live in sft.py
+# (sdpo_s_keepdoubt: c = s, its loss unable to move the student's probability of starting to doubt;
+# sdpo_s_doubtful: c = s rendered so that the teacher still doubts, see `teacher_prompt`)
 ONPOLICY = {"sdpo_s": ("sdpo", "s"), "sdpo_s_nothink": ("sdpo", "s_nothink"), "sdpo_s_ema": ("sdpo", "s"),
-            "grpo": ("grpo", "none")}
+            "sdpo_s_keepdoubt": ("sdpo", "s"), "sdpo_s_doubtful": ("sdpo", "s_doubtful"), "grpo": ("grpo", "none")}
 
 
 def prompt_dataset(rows: list[dict]) -> Dataset:
@@ -39,16 +42,27 @@ def binary_reward(world: str):
     return correct
 
 
-def teacher_prompt(prompt: str, demo: str, richness: str) -> str:
+def teacher_prompt(prompt: str, demo: str, richness: str, world: str = "arith") -> str:
     """The study's on-policy teacher prompt showing a sibling's correct rollout `demo`, whole
-    (c = s) or with its thinking stripped (c = s_nothink), a bare </think> included."""
-    return onpolicy_teacher_prompt(prompt, strip_thinking(demo) if richness == "s_nothink" else demo)
+    (c = s) or with its thinking stripped (c = s_nothink), a bare </think> included.
+
+    c = s_doubtful is c = s for a teacher that still verbalizes doubt. The arithmetic world's
+    model copies a solution that shows its checks and re-derives, doubting, some hard steps of
+    one that shows none (arith_corpus), so there the demonstration's checks are removed; a real
+    model is told to verify its hard steps instead."""
+    if richness == "s_nothink":
+        return onpolicy_teacher_prompt(prompt, strip_thinking(demo))
+    if richness == "s_doubtful":
+        if world == "arith":
+            return onpolicy_teacher_prompt(prompt, without_checks(demo))
+        return onpolicy_teacher_prompt(prompt, demo) + DOUBTFUL_INSTRUCTION
+    return onpolicy_teacher_prompt(prompt, demo)
 
 
 TRUNCATED_KEY = "self_distillation/teacher_prompts_truncated"
 
 
-def use_teacher_prompt(trainer, richness: str, max_length: int | None = None) -> None:
+def use_teacher_prompt(trainer, richness: str, max_length: int | None = None, world: str = "arith") -> None:
     """Make an SDPOTrainer render `teacher_prompt`, cut on the right to `max_length` tokens (None:
     never), as the study's official code does: the problem and the start of the demonstration
     stay. TRL keeps the last max_reprompt_len tokens instead, which drops the problem and the
@@ -68,7 +82,7 @@ def use_teacher_prompt(trainer, richness: str, max_length: int | None = None) ->
         truncated = 0
 
         def _build_reprompt_text(self, prompt_text: str, solution_text: str, feedback_text: str) -> str:
-            return teacher_prompt(prompt_text, solution_text, richness)
+            return teacher_prompt(prompt_text, solution_text, richness, world)
 
         def _tokenize_teacher_messages(self, teacher_messages_list) -> dict:
             device = self.trainer.accelerator.device
@@ -185,13 +199,17 @@ def trainer_for(method: str, s: dict, model, tokenizer, rows: list[dict], world:
     args = training_args(method, s, output_dir, seed, use_cpu, enable_thinking)
     if ONPOLICY[method][0] == "grpo":
         from trl import GRPOTrainer as trainer_cls
+    elif method == "sdpo_s_keepdoubt":
+        from .keep_doubt import keep_doubt_trainer
+
+        trainer_cls = keep_doubt_trainer()
     else:
         from trl.experimental.sdpo import SDPOTrainer as trainer_cls
     rows = drop_long_prompts(rows, tokenizer, s.get("max_prompt_length"), args.chat_template_kwargs or {})
     trainer = trainer_cls(model=model, reward_funcs=binary_reward(world), args=args,
                           train_dataset=prompt_dataset(rows), processing_class=tokenizer)
     if ONPOLICY[method][0] == "sdpo":
-        use_teacher_prompt(trainer, ONPOLICY[method][1], s.get("max_teacher_prompt_length"))
+        use_teacher_prompt(trainer, ONPOLICY[method][1], s.get("max_teacher_prompt_length"), world)
         if s["teacher_model_kind"] == "ema" and s["teacher_update_rate"] > 0:
             trainer.add_callback(TeacherCheckpoint(trainer))
     return trainer

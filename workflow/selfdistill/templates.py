@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 INSTRUCTION = "\nPlease reason step by step, and put your final answer within \\boxed{}."
+# appended to a real model's c = s teacher prompt for a teacher that still voices its doubts
+DOUBTFUL_INSTRUCTION = ("\nDo not simply copy the solution: verify each hard step yourself as you go, and say so "
+                        "whenever a step might be wrong.")
 
 # Conditioning richness, poorest first: what the teacher sees besides the prompt.
 RICHNESS = ("none", "s_nothink", "regen", "s")

@@ -12,7 +12,7 @@ import pandas as pd
 from selfdistill.analysis import richness_problems
 from selfdistill.claims import all_claims
 from selfdistill.findings import findings_markdown
-from selfdistill.grid_figures import plot_coverage, plot_curves, plot_words
+from selfdistill.grid_figures import plot_coverage, plot_curves, plot_intervention, plot_words
 from selfdistill.grid_summary import change_frame, grid_frame, problem_frame, training_frame
 from selfdistill.io import read_json
 from selfdistill.stages.cli import stage_run
@@ -47,6 +47,7 @@ def main(argv=None):
         plot_curves(changes, out.curves)
         plot_coverage(changes, out.coverage)
         plot_words(df, out.words)
+        plot_intervention(changes, out.intervention)
 
 
 if __name__ == "__main__":
