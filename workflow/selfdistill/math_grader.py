@@ -27,6 +27,8 @@ import threading
 import time
 from pathlib import Path
 
+import selfdistill
+
 log = logging.getLogger(__name__)
 
 _STARTUP_LIMIT_S = 120.0  # importing math-verify on a busy machine; generous, paid once
@@ -81,15 +83,15 @@ class _Helper:
         if self._proc is None or self._proc.poll() is not None:
             # The package's parent directory on PYTHONPATH: the child imports this module
             # even when the parent process found it through a sys.path tweak.
-            root = str(Path(__file__).resolve().parents[1])
+            root = str(Path(selfdistill.__file__).resolve().parents[1])
             path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
             self._proc = subprocess.Popen(
-                [sys.executable, "-m", "selfdistill.math_grader"], stdin=subprocess.PIPE,
+                [sys.executable, "-m", __name__], stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE, bufsize=0, env={**os.environ, "PYTHONPATH": path})
             if _read_line(self._proc.stdout.fileno(), _STARTUP_LIMIT_S) != "ready":
                 self.stop()
-                raise RuntimeError(f"the math-verify helper ({sys.executable} -m "
-                                   "selfdistill.math_grader) did not start; see its stderr above")
+                raise RuntimeError(f"the math-verify helper ({sys.executable} -m {__name__}) did not start; "
+                                   "see its stderr above")
         return self._proc
 
     def stop(self) -> None:

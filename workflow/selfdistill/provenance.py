@@ -20,6 +20,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Callable, Iterator, NamedTuple
 
+import selfdistill
 from selfdistill.downloads import noted
 from selfdistill.io import read_json, write_json
 
@@ -28,7 +29,7 @@ RESULTS = "results"  # inputs inside a folder of this name are pipeline outputs 
 PACKAGES = ("torch", "transformers", "trl", "datasets", "accelerate", "tokenizers",
             "snakemake", "dvc", "numpy", "pandas")
 _CHUNK = 1 << 20  # model weights run to gigabytes: never read a whole file into memory
-_PACKAGE_DIR = Path(__file__).resolve().parent
+_PACKAGE_DIR = Path(selfdistill.__file__).resolve().parent
 # Snakemake dates a directory output by this empty marker, created inside it after the stage
 # has written its record; it is bookkeeping, not content
 _SNAKEMAKE_MARKER = ".snakemake_timestamp"
