@@ -24,10 +24,10 @@ sys.path.insert(0, str(ROOT / "workflow"))
 import torch  # noqa: E402
 import yaml  # noqa: E402
 
-from selfdistill.generation import HFGenerator, SamplingParams  # noqa: E402
+from selfdistill.data.worlds import grader  # noqa: E402
+from selfdistill.decoding.generation import HFGenerator, SamplingParams  # noqa: E402
+from selfdistill.decoding.sampling import sample_and_grade  # noqa: E402
 from selfdistill.io import read_jsonl  # noqa: E402
-from selfdistill.sampling import sample_and_grade  # noqa: E402
-from selfdistill.worlds import grader  # noqa: E402
 
 
 def workload(section: str, splits: list[str], results: Path) -> tuple[list[dict], dict]:

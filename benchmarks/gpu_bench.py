@@ -4,7 +4,7 @@
 
 pipeline  the arithmetic world's base model and its evaluations on config/test.yaml, as the
           workflow runs them (Snakemake jobs `python -m selfdistill.stages...`, each on a GPU it
-          claims through selfdistill.gpus), timed from each output's provenance record
+          claims through selfdistill.training.gpus), timed from each output's provenance record
 generate  completion tokens per second of the project's HFGenerator (static KV cache, finished
           rows dropped every 32 steps), of plain model.generate on the same model and prompts,
           their ratio, and, where vllm is importable, of VLLMGenerator, at batch 1, 64 and 256
@@ -51,9 +51,9 @@ from tokenizers import Tokenizer, decoders, models, pre_tokenizers  # noqa: E402
 from transformers import (AutoModelForCausalLM, PreTrainedTokenizerFast, Qwen3Config, Qwen3ForCausalLM,  # noqa: E402
                           TrainerCallback)
 
-from selfdistill.generation import HFGenerator, SamplingParams, load_generator, render_chat  # noqa: E402
-from selfdistill.onpolicy import prompt_dataset, training_args  # noqa: E402
-from selfdistill.tokenizer import CHAT_TEMPLATE  # noqa: E402
+from selfdistill.decoding.generation import HFGenerator, SamplingParams, load_generator, render_chat  # noqa: E402
+from selfdistill.models.tokenizer import CHAT_TEMPLATE  # noqa: E402
+from selfdistill.training.onpolicy import prompt_dataset, training_args  # noqa: E402
 
 # sizes from the models' published config.json files; the weights are random
 SHAPES = {

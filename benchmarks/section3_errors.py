@@ -14,8 +14,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from selfdistill.arith import apply, instruction
-from selfdistill.templates import RICHNESS
+from selfdistill.data.arith import apply, instruction
+from selfdistill.data.templates import RICHNESS
 
 LINE = re.compile(r"^\((\d+)\) (Add \d+|Subtract \d+|Multiply by \d+): (-?\d+) [+*-] \d+ = .*$", re.M)
 

@@ -1,5 +1,5 @@
 """Where an on-policy training step spends its time on the built-in model, as train_onpolicy runs
-it (selfdistill.onpolicy.trainer_for, the method's settings from config/config.yaml, one thread):
+it (selfdistill.training.onpolicy.trainer_for, the method's settings from config/config.yaml, one thread):
 rollout generation inside the trainer, rewards, the student's forward, the teacher's forward,
 backward, the optimizer, and the rest. Each variant below changes only how the step is computed,
 never what the study trains on (same prompts, rollouts per step, lengths, losses, learning rate);
@@ -24,10 +24,10 @@ import torch  # noqa: E402
 import yaml  # noqa: E402
 from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback  # noqa: E402
 
-from selfdistill.coverage import coverage_set  # noqa: E402
-from selfdistill.generation import HFGenerator  # noqa: E402
+from selfdistill.data.coverage import coverage_set  # noqa: E402
+from selfdistill.decoding.generation import HFGenerator  # noqa: E402
 from selfdistill.io import read_jsonl  # noqa: E402
-from selfdistill.onpolicy import trainer_for  # noqa: E402
+from selfdistill.training.onpolicy import trainer_for  # noqa: E402
 
 # variant -> (settings changed in the method's grid.train entry, transformers generate settings)
 VARIANTS = {

@@ -21,18 +21,18 @@ from pathlib import Path
 import torch
 import yaml
 
-from selfdistill.arith import ArithConfig, make_splits
-from selfdistill.arith_corpus import correct_expert_trace, pretrain_examples
-from selfdistill.checkpoints import save_model
-from selfdistill.generation import SamplingParams, load_generator
-from selfdistill.metrics import EPISTEMIC_WORDS, summarize
-from selfdistill.model import init_model
-from selfdistill.sampling import sample_and_grade
-from selfdistill.section3 import contexts, first_correct, select_problems
-from selfdistill.sft import run_sft
-from selfdistill.templates import student_prompt
-from selfdistill.tokenizer import build_tokenizer
-from selfdistill.worlds import grader
+from selfdistill.data.arith import ArithConfig, make_splits
+from selfdistill.data.arith_corpus import correct_expert_trace, pretrain_examples
+from selfdistill.data.section3 import contexts, first_correct, select_problems
+from selfdistill.data.templates import student_prompt
+from selfdistill.data.worlds import grader
+from selfdistill.decoding.generation import SamplingParams, load_generator
+from selfdistill.decoding.sampling import sample_and_grade
+from selfdistill.evaluation.metrics import EPISTEMIC_WORDS, summarize
+from selfdistill.models.model import init_model
+from selfdistill.models.tokenizer import build_tokenizer
+from selfdistill.training.checkpoints import save_model
+from selfdistill.training.sft import run_sft
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "probes"

@@ -2,10 +2,10 @@ import random
 
 import pytest
 
-from selfdistill import arith
-from selfdistill.arith_corpus import pretrain_examples
-from selfdistill.metrics import extract_answer, total_epistemic
-from selfdistill.templates import student_prompt
+from selfdistill.data import arith
+from selfdistill.data.arith_corpus import pretrain_examples
+from selfdistill.data.templates import student_prompt
+from selfdistill.evaluation.metrics import extract_answer, total_epistemic
 
 IN = arith.Difficulty(min_ops=2, max_ops=4, start_max=60, operand_max=30, mul_max=5, value_max=400)
 OOD = arith.Difficulty(min_ops=5, max_ops=7, start_max=99, operand_max=99, mul_max=5, value_max=999)

@@ -5,10 +5,10 @@ import shutil
 import pytest
 from conftest import ROOT, snakemake
 
+from selfdistill.data.problems import read_problems
+from selfdistill.decoding.sampling import check_prompt_lengths
 from selfdistill.io import plain_modes, read_jsonl, write_jsonl
-from selfdistill.problems import read_problems
-from selfdistill.sampling import check_prompt_lengths
-from selfdistill.tokenizer import build_tokenizer
+from selfdistill.models.tokenizer import build_tokenizer
 
 ROWS = [{"problem_id": f"p{i}", "prompt": f"Start with {i}. (1) Add 2.", "answer": str(i + 2)} for i in range(3)]
 

@@ -3,7 +3,7 @@ import textwrap
 
 import pytest
 
-from selfdistill.codehash import code_hash, package_dir
+from selfdistill.lineage.codehash import code_hash, package_dir
 
 # two stages: `count` uses util.count_words (which uses util.SEPARATOR), `shout` uses text.shout
 PACKAGE = {

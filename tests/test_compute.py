@@ -6,7 +6,7 @@ import yaml
 from accelerate.commands.config.config_args import load_config_from_file
 from conftest import ROOT, TEST_CONFIG, snakemake
 
-from selfdistill.compute import launcher, rule_resources
+from selfdistill.training.compute import launcher, rule_resources
 
 FSDP = "config/accelerate/fsdp.yaml"
 COMPUTE = {"generate": {"gpus": 1, "mem_mb": 20000, "runtime": 30},
@@ -23,9 +23,9 @@ def test_rule_resources_are_what_the_group_sets():
 
 def test_launchers():
     assert launcher(COMPUTE, "train_sft", 0, str(ROOT)) == "python -m"
-    assert launcher(COMPUTE, "sample", 1, str(ROOT)) == "python -m selfdistill.gpus 1 -- python -m"
+    assert launcher(COMPUTE, "sample", 1, str(ROOT)) == "python -m selfdistill.training.gpus 1 -- python -m"
     assert launcher(COMPUTE, "train_sft", 4, str(ROOT)) == (
-        f"python -m selfdistill.gpus 4 -- accelerate launch --config_file {ROOT / FSDP} --num_processes 4 "
+        f"python -m selfdistill.training.gpus 4 -- accelerate launch --config_file {ROOT / FSDP} --num_processes 4 "
         "--num_machines 1 --main_process_port 0 -m")
     with pytest.raises(FileNotFoundError, match=r"compute.train.accelerate_config: '.*/nowhere.yaml' is not a file"):
         launcher({"train": {"gpus": 2, "accelerate_config": "nowhere.yaml"}}, "train_sft", 2, str(ROOT))
@@ -64,15 +64,15 @@ def test_dry_run_declares_gpus_and_launches_on_them(tmp_path):
         # the checkout's package first on the path, whatever environment the job runs in
         assert command.startswith("OMP_NUM_THREADS=1 TRL_EXPERIMENTAL_SILENCE=1 "
                                   f"PYTHONPATH={ROOT / 'workflow'}${{PYTHONPATH:+:$PYTHONPATH}} "
-                                  "python -m selfdistill.gpus 2 -- "
+                                  "python -m selfdistill.training.gpus 2 -- "
                                   f"accelerate launch --config_file {ROOT / FSDP} --num_processes 2 ")
         assert "-m selfdistill.stages.train_onpolicy --rule train_onpolicy --cell" in command
     for resources, command in found["train_sft"]:  # --set-resources wins, and the launcher follows it
-        assert "gpu=4" in resources and "--num_processes 4 " in command and "selfdistill.gpus 4 --" in command
+        assert "gpu=4" in resources and "--num_processes 4 " in command and "selfdistill.training.gpus 4 --" in command
     for rule in ("evaluate_base", "evaluate_checkpoint", "teacher_traces", "select_problems", "contexts"):
         for resources, command in found[rule]:
             assert "gpu=1" in resources and "mem_mb=20000" in resources, rule
-            assert "python -m selfdistill.gpus 1 -- python -m selfdistill.stages." in command, rule
+            assert "python -m selfdistill.training.gpus 1 -- python -m selfdistill.stages." in command, rule
     for rule in ("world", "base_model", "coverage", "grid_summary"):
         for resources, command in found[rule]:
-            assert "gpu=" not in resources and "selfdistill.gpus" not in command, rule
+            assert "gpu=" not in resources and "selfdistill.training.gpus" not in command, rule

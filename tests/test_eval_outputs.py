@@ -10,9 +10,9 @@ import pytest
 from conftest import ROOT
 from test_generation import make_model_dir
 
+from selfdistill.evaluation.metrics import summarize
 from selfdistill.io import read_json, read_jsonl, write_json, write_jsonl
-from selfdistill.metrics import summarize
-from selfdistill.provenance import hash_path
+from selfdistill.lineage.provenance import hash_path
 
 PROBLEMS = [{"problem_id": f"p{i}", "prompt": f"Start with {i}. (1) Add 2. (2) Report the result.", "answer": str(i + 2)}
             for i in range(3)]

@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from selfdistill.analysis import richness_problems
-from selfdistill.claims import all_claims
-from selfdistill.findings import findings_markdown
-from selfdistill.grid_summary import change_frame, grid_frame, problem_frame
-from selfdistill.metrics import EPISTEMIC_WORDS
+from selfdistill.evaluation.metrics import EPISTEMIC_WORDS
+from selfdistill.reporting.analysis import richness_problems
+from selfdistill.reporting.claims import all_claims
+from selfdistill.reporting.findings import findings_markdown
+from selfdistill.reporting.grid_summary import change_frame, grid_frame, problem_frame
 
 PROBLEMS = [f"p{i}" for i in range(60)]
 BASE = {"accuracy": 0.5, "mean_length": 100.0, "mean_epistemic": 4.0}
@@ -149,7 +149,7 @@ def test_markdown_shows_every_claim_with_verdict_interval_and_rule():
 
 @pytest.mark.parametrize("n_seeds", [1, 3])
 def test_bootstrap_interval_is_reproducible_and_covers_the_mean(n_seeds):
-    from selfdistill.uncertainty import bootstrap
+    from selfdistill.evaluation.uncertainty import bootstrap
     diff = np.random.default_rng(0).normal(0.1, 0.3, (n_seeds, 80))
     first, again = bootstrap(diff), bootstrap(diff)
     assert first == again

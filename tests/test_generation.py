@@ -1,4 +1,4 @@
-"""Tests for selfdistill.generation on a tiny word-level tokenizer and random Llama built locally."""
+"""Tests for selfdistill.decoding.generation on a tiny word-level tokenizer and random Llama built locally."""
 
 import math
 import random
@@ -10,11 +10,11 @@ import torch
 from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers
 from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
-from selfdistill import arith
-from selfdistill.generation import (
+from selfdistill.data import arith
+from selfdistill.decoding.generation import (
     Completion, HFGenerator, SamplingParams, banned_token_sequences, load_generator, render_chat,
 )
-from selfdistill.sampling import sample_and_grade
+from selfdistill.decoding.sampling import sample_and_grade
 
 WORDS = ["wait", "hmm", "check", "so", "the", "answer", "is", "what", "user", "assistant"]
 SPECIAL = ["<unk>", "<|pad|>", "<|im_start|>", "<|im_end|>", "<think>", "</think>"]

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from test_generation import make_model_dir, make_tokenizer
 
-from selfdistill.generation import Completion, SamplingParams, banned_token_sequences, load_generator, render_chat
-from selfdistill.generation_vllm import VLLMGenerator, vllm_bans
+from selfdistill.decoding.generation import Completion, SamplingParams, banned_token_sequences, load_generator, render_chat
+from selfdistill.decoding.generation_vllm import VLLMGenerator, vllm_bans
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -135,7 +135,7 @@ def test_stages_and_the_hf_path_never_import_vllm(tmp_path):
         import selfdistill.stages
         for m in pkgutil.iter_modules(selfdistill.stages.__path__):
             importlib.import_module("selfdistill.stages." + m.name)
-        from selfdistill.generation import SamplingParams, load_generator, render_chat
+        from selfdistill.decoding.generation import SamplingParams, load_generator, render_chat
         from test_generation import make_model_dir
         gen = load_generator(make_model_dir({str(tmp_path / "model")!r}), "hf", device="cpu")
         [[c]] = gen.generate([render_chat(gen.tokenizer, "Hmm.")], SamplingParams(max_new_tokens=3))

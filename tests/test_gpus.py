@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from selfdistill.gpus import GPUError, claim, release
+from selfdistill.training.gpus import GPUError, claim, release
 
 # prints the devices it was given, then holds them until its stdin closes
 JOB = "import os, sys; print(os.environ['CUDA_VISIBLE_DEVICES'], flush=True); sys.stdin.read()"
@@ -22,7 +22,7 @@ def node(tmp_path, monkeypatch):
 
 
 def start(n: int, script: str = JOB) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "selfdistill.gpus", str(n), "--", sys.executable, "-c", script],
+    return subprocess.Popen([sys.executable, "-m", "selfdistill.training.gpus", str(n), "--", sys.executable, "-c", script],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

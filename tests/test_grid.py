@@ -10,13 +10,13 @@ from conftest import ROOT
 from test_generation import make_model_dir
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from selfdistill.arith import Problem, confident_trace, shows_checks, without_checks
-from selfdistill.coverage import LEVELS, coverage_set, distinct_problems
-from selfdistill.checkpoints import step_labels
-from selfdistill.grid_summary import step_of
-from selfdistill.offpolicy import equal_datasets, guided_prompts, section3_datasets
-from selfdistill.onpolicy import binary_reward, trainer_for, training_args, use_teacher_prompt
-from selfdistill.templates import DOUBTFUL_INSTRUCTION, onpolicy_teacher_prompt
+from selfdistill.data.arith import Problem, confident_trace, shows_checks, without_checks
+from selfdistill.data.coverage import LEVELS, coverage_set, distinct_problems
+from selfdistill.data.templates import DOUBTFUL_INSTRUCTION, onpolicy_teacher_prompt
+from selfdistill.reporting.grid_summary import step_of
+from selfdistill.training.checkpoints import step_labels
+from selfdistill.training.offpolicy import equal_datasets, guided_prompts, section3_datasets
+from selfdistill.training.onpolicy import binary_reward, trainer_for, training_args, use_teacher_prompt
 
 TRAIN = yaml.safe_load((Path(__file__).resolve().parents[1] / "config" / "config.yaml").read_text())["grid"]["train"]
 POOL = [{"problem_id": f"p{i:04d}", "prompt": f"q{i}", "answer": str(i)} for i in range(600)]

@@ -3,9 +3,9 @@ or inconclusive by its stated rule, on synthetic grids built to make it come out
 import pytest
 from test_findings import STUDY_LIKE, grid
 
-from selfdistill.claims import all_claims
-from selfdistill.findings import findings_markdown
-from selfdistill.grid_figures import plot_intervention
+from selfdistill.reporting.claims import all_claims
+from selfdistill.reporting.findings import findings_markdown
+from selfdistill.reporting.grid_figures import plot_intervention
 
 MECHANISM = "suppressed doubt is the cause: {} keeps OOD epistemic count and OOD accuracy above sdpo_s"
 KEEPS_ALL = {"accuracy": 0.0, "mean_length": -40, "mean_epistemic": -0.2}  # doubt and OOD accuracy kept

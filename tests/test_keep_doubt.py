@@ -6,12 +6,12 @@ from transformers import AutoModelForCausalLM
 from trl.experimental.sdpo import SDPOTrainer
 from trl.experimental.sdpo.sdpo_trainer import DistillationLogits
 
-import selfdistill.onpolicy as onpolicy
-from selfdistill.keep_doubt import doubt_start_ids
-from selfdistill.metrics import EPISTEMIC_WORDS
-from selfdistill.model import init_model
-from selfdistill.onpolicy import trainer_for
-from selfdistill.tokenizer import build_tokenizer
+import selfdistill.training.onpolicy as onpolicy
+from selfdistill.evaluation.metrics import EPISTEMIC_WORDS
+from selfdistill.models.model import init_model
+from selfdistill.models.tokenizer import build_tokenizer
+from selfdistill.training.keep_doubt import doubt_start_ids
+from selfdistill.training.onpolicy import trainer_for
 
 SDPO = {"learning_rate": 1e-3, "max_steps": 1, "warmup_steps": 0, "batch_size": 4, "num_generations": 2,
         "temperature": 1.0, "max_completion_length": 6, "checkpoint_interval": 2,

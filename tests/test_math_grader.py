@@ -1,4 +1,4 @@
-"""Tests of selfdistill.math_grader: math-verify equivalence under a time limit that always holds."""
+"""Tests of selfdistill.evaluation.math_grader: math-verify equivalence under a time limit that always holds."""
 
 import logging
 import multiprocessing
@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from selfdistill.math_grader import grade
+from selfdistill.evaluation.math_grader import grade
 
 EQUIVALENT = [
     ("\\frac{1}{2}", "0.5"),
@@ -43,7 +43,7 @@ def test_exact_match_after_stripping_spaces_and_dollars():
 def test_pathological_input_times_out_wrong_and_names_it(caplog):
     grade("1/2", "0.5")  # start the helper, so only the check itself is timed
     start = time.monotonic()
-    with caplog.at_level(logging.WARNING, logger="selfdistill.math_grader"):
+    with caplog.at_level(logging.WARNING, logger="selfdistill.evaluation.math_grader"):
         assert grade("9^{9^{9^{9^{9}}}}", "1", timeout_s=2.0) is False
     assert time.monotonic() - start < 2.0 + 3.0
     assert "9^{9^{9^{9^{9}}}}" in caplog.text

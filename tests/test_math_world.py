@@ -6,8 +6,8 @@ import pyarrow.parquet as pq
 import pytest
 from test_mathdata import write_dapo
 
-from selfdistill import mathdata
-from selfdistill.math_world import make_splits, sources
+from selfdistill.data import mathdata
+from selfdistill.data.math_world import make_splits, sources
 
 
 def problem(i, form="dapo"):

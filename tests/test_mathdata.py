@@ -1,4 +1,4 @@
-"""Tests of selfdistill.mathdata on the shared parquet copies and on synthetic DAPO files."""
+"""Tests of selfdistill.data.mathdata on the shared parquet copies and on synthetic DAPO files."""
 
 import hashlib
 import http.server
@@ -10,8 +10,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from selfdistill import mathdata
-from selfdistill.templates import INSTRUCTION
+from selfdistill.data import mathdata
+from selfdistill.data.templates import INSTRUCTION
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "math"
 needs_data = pytest.mark.skipif(not DATA.is_dir(), reason=f"shared math data not found at {DATA}")

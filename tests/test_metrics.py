@@ -1,4 +1,4 @@
-"""Tests of selfdistill.metrics."""
+"""Tests of selfdistill.evaluation.metrics."""
 
 import itertools
 import json
@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from selfdistill.metrics import (
+from selfdistill.evaluation.metrics import (
     EPISTEMIC_WORDS, answer_part, count_epistemic, extract_answer, extract_boxed,
     pass_at_k, strip_thinking, summarize, total_epistemic,
 )

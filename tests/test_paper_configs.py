@@ -93,7 +93,7 @@ def test_paper_configs_train_as_the_study_steps(tmp_path, name):
     """What TRL receives: one generation feeds two optimizer steps with the generating policy's
     log-probs kept (TRL computes them when gradient accumulation does not cover a generation),
     the EMA teacher moves once per generation, and the lengths and losses are the study's."""
-    from selfdistill.onpolicy import training_args
+    from selfdistill.training.onpolicy import training_args
 
     grid = yaml.safe_load((PAPER / name).read_text())["grid"]
     for method in [m for m in grid["methods"] if m not in SFT]:

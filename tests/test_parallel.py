@@ -10,8 +10,8 @@ import torch
 from test_train_resume import GRPO, cell, run_stage  # noqa: F401 (cell is a fixture)
 
 from selfdistill.io import write_jsonl
-from selfdistill.onpolicy import training_args
-from selfdistill.parallel import batch_layout, per_device_batch_size
+from selfdistill.training.onpolicy import training_args
+from selfdistill.training.parallel import batch_layout, per_device_batch_size
 
 
 def test_batch_sizes_are_split_over_the_processes(monkeypatch):

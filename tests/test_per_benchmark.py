@@ -2,12 +2,12 @@
 summary, findings.md and the figures; the arithmetic world's single OOD split stays as it is."""
 import pytest
 
-from selfdistill.analysis import base_summary, plot_base
-from selfdistill.claims import all_claims
-from selfdistill.findings import findings_markdown
-from selfdistill.grid_figures import plot_coverage, plot_curves, plot_words
-from selfdistill.grid_summary import change_frame, grid_frame, problem_frame
-from selfdistill.per_benchmark import split_label, with_benchmarks
+from selfdistill.evaluation.per_benchmark import split_label, with_benchmarks
+from selfdistill.reporting.analysis import base_summary, plot_base
+from selfdistill.reporting.claims import all_claims
+from selfdistill.reporting.findings import findings_markdown
+from selfdistill.reporting.grid_figures import plot_coverage, plot_curves, plot_words
+from selfdistill.reporting.grid_summary import change_frame, grid_frame, problem_frame
 
 
 def samples(prefix: str, problems: int, correct: int, text: str = "Wait, so 3.") -> list[dict]:

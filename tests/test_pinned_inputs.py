@@ -4,9 +4,10 @@ import hashlib
 
 import pytest
 
-from selfdistill import downloads, mathdata
-from selfdistill.audit import main
-from selfdistill.provenance import read_record, write_records
+from selfdistill.data import mathdata
+from selfdistill.lineage import downloads
+from selfdistill.lineage.audit import main
+from selfdistill.lineage.provenance import read_record, write_records
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 

@@ -7,8 +7,8 @@ from test_generation import CHAT_TEMPLATE, make_model_dir
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 import selfdistill
-from selfdistill.generation import render_chat
-from selfdistill.pretrained import resolve, save_pretrained_model
+from selfdistill.decoding.generation import render_chat
+from selfdistill.models.pretrained import resolve, save_pretrained_model
 
 
 def test_saved_model_reloads_with_its_chat_template_in_the_asked_dtype(tmp_path):

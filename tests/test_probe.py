@@ -3,10 +3,10 @@ import math
 
 import torch
 
-from selfdistill.generation import render_chat
-from selfdistill.model import init_model
-from selfdistill.probe import word_positions, word_probabilities
-from selfdistill.tokenizer import build_tokenizer
+from selfdistill.decoding.generation import render_chat
+from selfdistill.evaluation.probe import word_positions, word_probabilities
+from selfdistill.models.model import init_model
+from selfdistill.models.tokenizer import build_tokenizer
 
 
 def test_word_positions_map_words_to_the_token_holding_their_first_letter():

@@ -7,7 +7,7 @@ import pytest
 import yaml
 from conftest import ROOT, TEST_CONFIG, snakemake
 
-from selfdistill.compute import GPU_STAGES, RESOURCES
+from selfdistill.training.compute import GPU_STAGES, RESOURCES
 
 COMPUTE = {"compute": {"generate": {"gpus": 1, "mem_mb": 20000}, "train": {"gpus": 2, "runtime": 600}}}
 
@@ -67,7 +67,7 @@ def test_local_gpu_profile_caps_jobs_at_the_machines_gpus(tmp_path, compute_conf
     # compute asks for 2 training GPUs; the profile's machine has 1, so each job gets 1
     assert resources_of(run.stdout, "train_onpolicy") and all(
         "gpu=1" in line for line in resources_of(run.stdout, "train_onpolicy"))
-    assert "python -m selfdistill.gpus 1 -- python -m selfdistill.stages.train_onpolicy" in run.stdout
+    assert "python -m selfdistill.training.gpus 1 -- python -m selfdistill.stages.train_onpolicy" in run.stdout
 
 
 @pytest.mark.parametrize("profile", ["default", "local-gpu", "slurm"])

@@ -6,9 +6,9 @@ from datetime import datetime
 
 import pytest
 
-from selfdistill import provenance
-from selfdistill.audit import main
-from selfdistill.provenance import audit, hash_path, lineage, read_record, sidecar, write_records
+from selfdistill.lineage import provenance
+from selfdistill.lineage.audit import main
+from selfdistill.lineage.provenance import audit, hash_path, lineage, read_record, sidecar, write_records
 
 PARAMS = {"a": {"seed": 3, "n": 10}, "b": {"train": {"seed": 7, "lr": 0.1}}, "c": {"splits": ["x"]}}
 

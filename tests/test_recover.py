@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, TEST_CONFIG, scheduled, snakemake
 
-from selfdistill.provenance import SUFFIX
+from selfdistill.lineage.provenance import SUFFIX
 
 ARGS = ("-s", str(ROOT / "Snakefile"), "--configfile", str(TEST_CONFIG))
 
@@ -114,5 +114,5 @@ def test_selfdistill_share_is_the_share_module(capsys):
 def test_check_names_a_config_file_snakemake_cannot_read(tmp_path, capsys):
     bad = tmp_path / "bad.yaml"
     bad.write_text("grid:\n  seeds: [0\n")
-    assert import_module("selfdistill.recover").main(["--configfile", str(TEST_CONFIG), str(bad)]) == 2
+    assert import_module("selfdistill.lineage.recover").main(["--configfile", str(TEST_CONFIG), str(bad)]) == 2
     assert f"config file {bad}: not valid YAML at line 3" in capsys.readouterr().err

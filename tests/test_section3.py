@@ -1,5 +1,5 @@
-from selfdistill.section3 import contexts, first_correct, select_problems
-from selfdistill.templates import analysis_teacher_prompt, onpolicy_teacher_prompt, student_prompt
+from selfdistill.data.section3 import contexts, first_correct, select_problems
+from selfdistill.data.templates import analysis_teacher_prompt, onpolicy_teacher_prompt, student_prompt
 
 SOLUTION = "<think>\nStart with 2.\n(1) Add 3: 2 + 3 = 5.\n</think>\nThe answer is \\boxed{5}."
 

@@ -13,7 +13,7 @@ import tomllib
 import pytest
 from conftest import ROOT
 
-from selfdistill import share as share_module
+from selfdistill.lineage import share as share_module
 
 IDENTITY = {f"GIT_{who}_{what}": value for who in ("AUTHOR", "COMMITTER")
             for what, value in (("NAME", "test"), ("EMAIL", "test@example.com"))}
@@ -31,7 +31,7 @@ def sh(repo: Path, *cmd: str, ok: bool = True) -> subprocess.CompletedProcess:
 
 
 def share(repo: Path, *args: str, ok: bool = True) -> subprocess.CompletedProcess:
-    return sh(repo, sys.executable, "-m", "selfdistill.share", *args, ok=ok)
+    return sh(repo, sys.executable, "-m", "selfdistill.lineage.share", *args, ok=ok)
 
 
 def snakemake_dry_run(repo: Path) -> str:
@@ -111,7 +111,7 @@ def test_pull_and_restore_leave_snakemake_nothing_to_do(clones):
     _, clone = clones
     share(clone, "restore", "--configfile", "config/test.yaml")
     assert "Nothing to be done" in snakemake_dry_run(clone)
-    sh(clone, sys.executable, "-m", "selfdistill.audit", "--all", "results")
+    sh(clone, sys.executable, "-m", "selfdistill.lineage.audit", "--all", "results")
     assert "up to date" in sh(clone, sys.executable, "-m", "dvc", "status").stdout
     summary = sh(clone, sys.executable, "-m", "snakemake", "--cores", "1", "--summary", "--configfile", "config/test.yaml")
     assert share_module.pending(summary.stdout) == []

@@ -11,9 +11,9 @@ import yaml
 from conftest import ROOT, snakemake
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from selfdistill.generation import render_chat
+from selfdistill.data.templates import INSTRUCTION
+from selfdistill.decoding.generation import render_chat
 from selfdistill.io import read_jsonl
-from selfdistill.templates import INSTRUCTION
 
 DATA = ROOT.parent / "shared" / "data" / "math"
 CONFIG = ROOT / "config" / "smollm2.yaml"

@@ -7,11 +7,11 @@ import torch
 from transformers import AutoModelForCausalLM, TrainerCallback
 from trl.trainer.callbacks import SyncRefModelCallback
 
-import selfdistill.onpolicy as onpolicy
-from selfdistill.model import init_model
-from selfdistill.onpolicy import TRUNCATED_KEY, drop_long_prompts, trainer_for
-from selfdistill.teacher_checkpoint import TEACHER_FILE
-from selfdistill.tokenizer import build_tokenizer
+import selfdistill.training.onpolicy as onpolicy
+from selfdistill.models.model import init_model
+from selfdistill.models.tokenizer import build_tokenizer
+from selfdistill.training.onpolicy import TRUNCATED_KEY, drop_long_prompts, trainer_for
+from selfdistill.training.teacher_checkpoint import TEACHER_FILE
 
 COMMON = {"learning_rate": 1e-3, "max_steps": 4, "warmup_steps": 0, "batch_size": 4, "num_generations": 2,
           "temperature": 1.0, "max_completion_length": 6, "checkpoint_interval": 2}

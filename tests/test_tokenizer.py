@@ -2,10 +2,10 @@
 they stand, so finding a step is a one-token look-up; text round-trips exactly."""
 import random
 
-from selfdistill import arith
-from selfdistill.arith_corpus import correct_expert_trace
-from selfdistill.templates import analysis_teacher_prompt, student_prompt
-from selfdistill.tokenizer import build_tokenizer
+from selfdistill.data import arith
+from selfdistill.data.arith_corpus import correct_expert_trace
+from selfdistill.data.templates import analysis_teacher_prompt, student_prompt
+from selfdistill.models.tokenizer import build_tokenizer
 
 DIFF = arith.Difficulty(min_ops=3, max_ops=6, start_max=15, operand_max=5, mul_max=3, value_max=30)
 

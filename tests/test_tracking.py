@@ -7,9 +7,9 @@ import pytest
 import yaml
 from conftest import ROOT
 
-from selfdistill import tracking
 from selfdistill.config import ConfigError, validate_config
-from selfdistill.onpolicy import training_args
+from selfdistill.training import tracking
+from selfdistill.training.onpolicy import training_args
 
 CONFIG = yaml.safe_load((ROOT / "config/config.yaml").read_text())
 TRAIN = CONFIG["grid"]["train"]

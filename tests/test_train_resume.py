@@ -9,10 +9,10 @@ import torch
 from safetensors.torch import load_file
 
 from selfdistill.io import write_jsonl
-from selfdistill.model import init_model
-from selfdistill.sft import run_sft
+from selfdistill.models.model import init_model
+from selfdistill.models.tokenizer import build_tokenizer
 from selfdistill.stages.train_onpolicy import prepare_scratch
-from selfdistill.tokenizer import build_tokenizer
+from selfdistill.training.sft import run_sft
 
 SDPO = {"learning_rate": 1e-3, "max_steps": 4, "warmup_steps": 0, "batch_size": 8, "num_generations": 4,
         "temperature": 1.0, "max_completion_length": 8, "checkpoint_interval": 2,

@@ -82,7 +82,7 @@ def test_every_artifact_has_a_clean_provenance_record(test_run):
     assert set(record["inputs"]) == {"in_domain_normal", "in_domain_banned", "ood_normal", "ood_banned"}
     cell = json.loads((test_run / "results/eval/base/ood/banned.json.prov.json").read_text())["cell"]
     assert cell == {"split": "ood", "decoding": "banned"}
-    audit = subprocess.run([sys.executable, "-m", "selfdistill.audit", "--all", "results"], cwd=test_run,
+    audit = subprocess.run([sys.executable, "-m", "selfdistill.lineage.audit", "--all", "results"], cwd=test_run,
                            capture_output=True, text=True)
     assert audit.returncode == 0, audit.stdout + audit.stderr
 

@@ -6,12 +6,12 @@ import shlex
 
 from snakemake.exceptions import WorkflowError
 
-from selfdistill.codehash import code_hash
-from selfdistill.checkpoints import step_labels
-from selfdistill.compute import launcher, rule_resources
+from selfdistill.lineage.codehash import code_hash
+from selfdistill.training.checkpoints import step_labels
+from selfdistill.training.compute import launcher, rule_resources
 from selfdistill.config import validate_config
-from selfdistill.templates import RICHNESS
-from selfdistill.tracking import job_environment
+from selfdistill.data.templates import RICHNESS
+from selfdistill.training.tracking import job_environment
 
 # stop before any job starts, naming every bad key
 validate_config(config, root=workflow.basedir)
@@ -57,7 +57,7 @@ PACKAGE_PATH = (
 def stage(name, rule=None):
     """Params callable giving `python -m selfdistill.stages.<name>` with the rule's name (the
     stage's own unless given) and named inputs and outputs, started on the job's GPUs where it
-    has any (selfdistill/compute.py). Snakemake does not record callables of
+    has any (selfdistill/training/compute.py). Snakemake does not record callables of
     input/output/resources, so settings go apart, and moving a job to other hardware reruns
     nothing."""
 

@@ -15,7 +15,7 @@ rule train_onpolicy:
     benchmark:
         f"{BENCHMARKS}/train_onpolicy/{{method}}_{{coverage}}_seed{{seed}}.tsv"
     wildcard_constraints:
-        # every method that is not SFT (selfdistill.onpolicy.ONPOLICY; the schema lists them)
+        # every method that is not SFT (selfdistill.training.onpolicy.ONPOLICY; the schema lists them)
         method=r"(?!sft_)\w+",
     # a failed attempt resumes from its scratch checkpoints rather than starting over
     retries: 2

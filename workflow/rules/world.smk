@@ -22,8 +22,8 @@ if config["world"] == "arith":
             "{params.cmd} --params {params.settings:q} > {log} 2>&1"
 
 else:
-    from selfdistill.math_world import sources
-    from selfdistill.mathdata import is_remote
+    from selfdistill.data.math_world import sources
+    from selfdistill.data.mathdata import is_remote
 
     # Local files are inputs, so Snakemake tracks them and provenance hashes them; a relative
     # path starts at the repository root, whatever the working directory. Downloads happen in

@@ -4,14 +4,14 @@
     selfdistill audit [--all] PATH ...               # an artifact's lineage against its records
     selfdistill share track|push|pull|restore ...    # results through DVC
 
-`python -m selfdistill <command>` and `python -m selfdistill.<module>` do the same.
+`python -m selfdistill <command>` and `python -m selfdistill.lineage.<module>` do the same.
 """
 from __future__ import annotations
 
 import importlib
 import sys
 
-COMMANDS = {"check": "selfdistill.recover", "audit": "selfdistill.audit", "share": "selfdistill.share"}
+COMMANDS = {"check": "selfdistill.lineage.recover", "audit": "selfdistill.lineage.audit", "share": "selfdistill.lineage.share"}
 
 
 def dispatch(doc: str, commands: dict, argv: list[str] | None) -> int:

@@ -7,10 +7,10 @@ from pathlib import Path
 import yaml
 from jsonschema import Draft202012Validator
 
-from .arith_space import distinct_problems
-from .coverage import LEVELS
-from .mathdata import BENCHMARKS
-from .tracking import check_tracker
+from selfdistill.data.arith_space import distinct_problems
+from selfdistill.data.coverage import LEVELS
+from selfdistill.data.mathdata import BENCHMARKS
+from selfdistill.training.tracking import check_tracker
 
 SCHEMA = Path(__file__).resolve().parents[1] / "schemas" / "config.schema.yaml"
 PACKAGE = "package:"
@@ -170,7 +170,7 @@ def _grid_checks(grid: dict) -> list[str]:
 
 
 def _compute_checks(config: dict) -> list[str]:
-    """Each training process takes an equal share of every batch (selfdistill.parallel)."""
+    """Each training process takes an equal share of every batch (selfdistill.training.parallel)."""
     train = config.get("compute", {}).get("train", {})
     n = train.get("gpus", 0)
     if "accelerate_config" not in train or n < 2:

@@ -2,12 +2,12 @@
 import logging
 import tempfile
 
-from selfdistill.checkpoints import save_model
 from selfdistill.io import read_jsonl
-from selfdistill.model import init_model
-from selfdistill.sft import run_sft
+from selfdistill.models.model import init_model
+from selfdistill.models.tokenizer import build_tokenizer
 from selfdistill.stages.cli import seed_everything, stage_run
-from selfdistill.tokenizer import build_tokenizer
+from selfdistill.training.checkpoints import save_model
+from selfdistill.training.sft import run_sft
 
 
 def main(argv=None):

@@ -1,6 +1,6 @@
 """Stage: the base model's headline numbers (normal vs epistemic-banned decoding) and figure."""
-from selfdistill.analysis import base_summary, plot_base
 from selfdistill.io import read_json, write_json
+from selfdistill.reporting.analysis import base_summary, plot_base
 from selfdistill.stages.cli import stage_run
 
 

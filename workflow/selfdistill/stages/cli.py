@@ -13,10 +13,10 @@ import time
 from contextlib import contextmanager
 from types import SimpleNamespace
 
-from selfdistill.codehash import code_hash
 from selfdistill.io import plain_modes
-from selfdistill.parallel import is_main_process
-from selfdistill.provenance import write_records
+from selfdistill.lineage.codehash import code_hash
+from selfdistill.lineage.provenance import write_records
+from selfdistill.training.parallel import is_main_process
 
 
 def _pairs(items: list[str], flag: str) -> dict[str, str]:

@@ -1,10 +1,10 @@
 """Stage: the teacher's prompts at each richness level (none, s_nothink, regen, s)."""
-from selfdistill.generation import SamplingParams, load_generator
+from selfdistill.data.section3 import contexts, first_correct
+from selfdistill.data.worlds import grader
+from selfdistill.decoding.generation import SamplingParams, load_generator
+from selfdistill.decoding.sampling import sample_and_grade
 from selfdistill.io import read_jsonl, write_jsonl
-from selfdistill.sampling import sample_and_grade
-from selfdistill.section3 import contexts, first_correct
 from selfdistill.stages.cli import stage_run
-from selfdistill.worlds import grader
 
 
 def main(argv=None):

@@ -5,7 +5,7 @@ row), else drawn from the world's pool (input `pool`).
 """
 import logging
 
-from selfdistill.coverage import coverage_set, distinct_problems
+from selfdistill.data.coverage import coverage_set, distinct_problems
 from selfdistill.io import read_jsonl, write_jsonl
 from selfdistill.stages.cli import stage_run
 

@@ -2,7 +2,7 @@
 
 A local folder arrives as input `source`; a hub id or `package:<module>` is resolved here.
 """
-from selfdistill.pretrained import save_pretrained_model
+from selfdistill.models.pretrained import save_pretrained_model
 from selfdistill.stages.cli import stage_run
 
 

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from selfdistill.analysis import richness_problems
-from selfdistill.claims import all_claims
-from selfdistill.findings import findings_markdown
-from selfdistill.grid_figures import plot_coverage, plot_curves, plot_intervention, plot_words
-from selfdistill.grid_summary import change_frame, grid_frame, problem_frame, training_frame
 from selfdistill.io import read_json
+from selfdistill.reporting.analysis import richness_problems
+from selfdistill.reporting.claims import all_claims
+from selfdistill.reporting.findings import findings_markdown
+from selfdistill.reporting.grid_figures import plot_coverage, plot_curves, plot_intervention, plot_words
+from selfdistill.reporting.grid_summary import change_frame, grid_frame, problem_frame, training_frame
 from selfdistill.stages.cli import stage_run
 
 

@@ -3,8 +3,8 @@
 Local sources arrive as inputs named like the sources (`pool`, `coverage_<label>`,
 `ood_<benchmark>`); URLs and hf:// sources are downloaded here, into $SELFDISTILL_CACHE.
 """
+from selfdistill.data.math_world import make_splits
 from selfdistill.io import write_jsonl
-from selfdistill.math_world import make_splits
 from selfdistill.stages.cli import stage_run
 
 

@@ -2,8 +2,8 @@
 import logging
 
 from selfdistill.io import read_jsonl, write_jsonl
-from selfdistill.offpolicy import guided_prompts
 from selfdistill.stages.cli import stage_run
+from selfdistill.training.offpolicy import guided_prompts
 
 
 def main(argv=None):

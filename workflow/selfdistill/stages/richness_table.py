@@ -1,10 +1,10 @@
 """Stage: the Table 1 analog (score, length, epistemic count per richness level) and its figure."""
 from pathlib import Path
 
-from selfdistill.analysis import plot_richness, richness_frame
+from selfdistill.data.templates import RICHNESS
 from selfdistill.io import read_json
+from selfdistill.reporting.analysis import plot_richness, richness_frame
 from selfdistill.stages.cli import stage_run
-from selfdistill.templates import RICHNESS
 
 
 def main(argv=None):

@@ -5,14 +5,14 @@ traces, whose prompts carry the richness context. Inputs `prompts<X>` pair with 
 `samples<X>` and `metrics<X>` for any suffix X, so one job evaluates a checkpoint on several
 splits while loading the model once.
 """
-from selfdistill.generation import SamplingParams, load_generator
+from selfdistill.data.problems import read_problems
+from selfdistill.data.worlds import grader
+from selfdistill.decoding.generation import SamplingParams, load_generator
+from selfdistill.decoding.sampling import check_prompt_lengths, max_positions, sample_and_grade, settings_block
+from selfdistill.evaluation.metrics import EPISTEMIC_WORDS
+from selfdistill.evaluation.per_benchmark import with_benchmarks
 from selfdistill.io import write_json, write_jsonl
-from selfdistill.metrics import EPISTEMIC_WORDS
-from selfdistill.per_benchmark import with_benchmarks
-from selfdistill.problems import read_problems
-from selfdistill.sampling import check_prompt_lengths, max_positions, sample_and_grade, settings_block
 from selfdistill.stages.cli import stage_run
-from selfdistill.worlds import grader
 
 
 def main(argv=None):

@@ -2,13 +2,13 @@
 import logging
 import random
 
-from selfdistill.generation import SamplingParams, load_generator
+from selfdistill.data.problems import read_problems
+from selfdistill.data.section3 import select_problems
+from selfdistill.data.worlds import grader
+from selfdistill.decoding.generation import SamplingParams, load_generator
+from selfdistill.decoding.sampling import check_prompt_lengths, max_positions, sample_and_grade
 from selfdistill.io import write_jsonl
-from selfdistill.problems import read_problems
-from selfdistill.sampling import check_prompt_lengths, max_positions, sample_and_grade
-from selfdistill.section3 import select_problems
 from selfdistill.stages.cli import stage_run
-from selfdistill.worlds import grader
 
 
 def main(argv=None):

@@ -4,11 +4,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from selfdistill.generation import HFGenerator
+from selfdistill.data.templates import RICHNESS
+from selfdistill.decoding.generation import HFGenerator
+from selfdistill.evaluation.probe import word_probabilities
 from selfdistill.io import read_jsonl
-from selfdistill.probe import word_probabilities
 from selfdistill.stages.cli import stage_run
-from selfdistill.templates import RICHNESS
 
 
 def main(argv=None):

@@ -17,13 +17,13 @@ from accelerate import PartialState
 from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerState
 from transformers.trainer import TRAINER_STATE_NAME
 
-from selfdistill.checkpoints import checkpoint_step, last_checkpoint, publish, scratch_checkpoints, step_labels
+from selfdistill.data.problems import read_problems
 from selfdistill.io import read_json, write_json
-from selfdistill.onpolicy import trainer_for
-from selfdistill.parallel import is_main_process
-from selfdistill.problems import read_problems
-from selfdistill.provenance import write_records
+from selfdistill.lineage.provenance import write_records
 from selfdistill.stages.cli import seed_everything, stage_run
+from selfdistill.training.checkpoints import checkpoint_step, last_checkpoint, publish, scratch_checkpoints, step_labels
+from selfdistill.training.onpolicy import trainer_for
+from selfdistill.training.parallel import is_main_process
 
 
 def prepare_scratch(scratch: Path, params: dict) -> Path | None:

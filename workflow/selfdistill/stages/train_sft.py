@@ -1,6 +1,6 @@
 """Stage: off-policy self-distillation of one grid cell, SFT on D_ug or D_sg (Section 4).
 
-Its data comes by the protocol in params["protocol"] (selfdistill.offpolicy): "section3" reads
+Its data comes by the protocol in params["protocol"] (selfdistill.training.offpolicy): "section3" reads
 the Section 3 problems and their teacher traces under c = s, "coverage" the coverage set and its
 unguided and guided samples.
 
@@ -16,10 +16,10 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from selfdistill.io import read_jsonl, write_json
-from selfdistill.offpolicy import equal_datasets, section3_datasets
-from selfdistill.parallel import is_main_process
-from selfdistill.sft import run_sft
 from selfdistill.stages.cli import seed_everything, stage_run
+from selfdistill.training.offpolicy import equal_datasets, section3_datasets
+from selfdistill.training.parallel import is_main_process
+from selfdistill.training.sft import run_sft
 
 
 def main(argv=None):

@@ -1,11 +1,11 @@
 """Stage: the arithmetic world's problem splits and pretraining corpus."""
 import random
 
-from selfdistill.arith import ArithConfig, make_splits
-from selfdistill.arith_corpus import correct_expert_trace, pretrain_examples
+from selfdistill.data.arith import ArithConfig, make_splits
+from selfdistill.data.arith_corpus import correct_expert_trace, pretrain_examples
+from selfdistill.data.templates import student_prompt
 from selfdistill.io import write_jsonl
 from selfdistill.stages.cli import stage_run
-from selfdistill.templates import student_prompt
 
 
 def main(argv=None):

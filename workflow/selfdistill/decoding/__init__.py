@@ -1,0 +1,1 @@
+"""Sampling completions: the Hugging Face generator, the optional vLLM backend, graded sampling."""

@@ -1,0 +1,151 @@
+"""Sampling completions from a causal LM behind one small interface.
+
+Callers depend only on `Generator`, `SamplingParams` and `Completion`, and get an
+implementation from `load_generator`, so no caller knows which backend samples. The Hugging
+Face backend below is the reference: slow, but it runs anywhere, CPU included; the vLLM one
+(generation_vllm.py) needs a GPU. What both share is in interface.py.
+"""
+
+import sys
+
+import torch
+from tqdm import tqdm
+from transformers import AutoModelForCausalLM, AutoTokenizer, StaticCache
+
+from selfdistill.decoding.interface import (BACKENDS, DTYPES, Completion, Detokenizer, Generator, SamplingParams,
+                                            banned_token_sequences, render_chat)
+
+
+class HFGenerator:
+    """Batched sampling with transformers' model.generate, on a static KV cache, with finished
+    rows leaving their batch every `segment` decoding steps (see _decode).
+
+    Outputs are reproducible for the same prompts, params, batch_size and segment; they change
+    with batch_size and segment, because the random stream is reseeded per batch and split
+    among the rows still running.
+    """
+
+    def __init__(self, model_dir: str, batch_size: int = 64, device: str | None = None,
+                 dtype: str = "auto", gguf_file: str | None = None, segment: int = 32, plain: bool = False):
+        if dtype != "auto" and dtype not in DTYPES:
+            raise ValueError(f"dtype={dtype!r}: valid are 'auto', {', '.join(map(repr, DTYPES))}")
+        if batch_size < 1:
+            raise ValueError(f"batch_size={batch_size}: must be >= 1")
+        if segment < 1:
+            raise ValueError(f"segment={segment}: must be >= 1")
+        self.batch_size = batch_size
+        self.segment = segment
+        self.plain = plain  # one default model.generate call per batch: the reference, for tests and benchmarks
+        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        if dtype == "auto":
+            # bfloat16 halves memory on GPUs; CPUs are slow or inexact in it
+            dtype = "bfloat16" if self.device.startswith("cuda") else "float32"
+
+        self.tokenizer = AutoTokenizer.from_pretrained(model_dir, gguf_file=gguf_file)
+        # decoder-only models continue from the last position, so pad on the left
+        self.tokenizer.padding_side = "left"
+        if self.tokenizer.pad_token is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        # one decoding step's attention is a batch of matrix-vector products; on a CPU plain
+        # matmuls do them faster than SDPA's kernel (1.4x on the built-in model)
+        attention = {"attn_implementation": "eager"} if self.device == "cpu" and not plain else {}
+        self.model = AutoModelForCausalLM.from_pretrained(model_dir, gguf_file=gguf_file, dtype=DTYPES[dtype],
+                                                          **attention)
+        self.model.to(self.device).eval()
+        self.detokenizer = Detokenizer(self.tokenizer, self.model.generation_config)
+
+    @torch.inference_mode()
+    def generate(self, prompts: list[str], params: SamplingParams) -> list[list[Completion]]:
+        # prompts are fully rendered, so the chat template already placed any bos
+        prompt_ids = self.tokenizer(prompts, add_special_tokens=False)["input_ids"]
+        expanded = [ids for ids in prompt_ids for _ in range(params.n)]
+        # longest first: similar lengths share a batch, so little padding is computed
+        order = sorted(range(len(expanded)), key=lambda i: -len(expanded[i]))
+        kwargs = generate_kwargs(self.tokenizer, self.detokenizer.eos_ids, params)
+
+        completions = [None] * len(expanded)
+        chunks = [order[i:i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+        bar = tqdm(chunks, desc="generate", unit="batch", file=sys.stderr)
+        done = 0
+        for chunk_index, chunk in enumerate(bar):
+            torch.manual_seed(params.seed + chunk_index)
+            batch = self.tokenizer.pad({"input_ids": [expanded[i] for i in chunk]}, return_tensors="pt")
+            new_tokens = self._decode(batch.to(self.device), kwargs, params.max_new_tokens)
+            for i, ids in zip(chunk, new_tokens):
+                completions[i] = self._completion(ids)
+            done += len(chunk)
+            bar.set_postfix(completions=f"{done}/{len(expanded)}")
+
+        n = params.n
+        return [completions[i * n:(i + 1) * n] for i in range(len(prompts))]
+
+    def _decode(self, batch, kwargs: dict, max_new_tokens: int) -> list[list[int]]:
+        """New token ids per row of a padded batch, as one `model.generate` call would give them,
+        decoded `segment` steps at a time. Between segments the rows that have ended leave the
+        batch, so its long tail decodes only live sequences, and the KV cache is rebuilt as a
+        static one just long enough for the next segment. Decoding on CPU is bound by reading
+        the cache: plain `generate` copies its cache at every step, and one static cache for the
+        whole budget is read in full at every step, filled or not. Rows that leave shift which
+        random draws the others get, not their distribution."""
+        ids, mask = batch["input_ids"], batch["attention_mask"]
+        if self.plain:
+            return self.model.generate(**batch, **kwargs, max_new_tokens=max_new_tokens)[:, ids.shape[1]:].tolist()
+        eos = torch.tensor(self.detokenizer.eos_ids, device=ids.device)
+        rows, new, made = torch.arange(len(ids)), [[] for _ in ids], 0
+        cache, live = None, None
+        while len(rows) and made < max_new_tokens:
+            steps = min(self.segment, max_new_tokens - made)
+            cache = self._static_cache(cache, live, ids.shape[1] + steps)
+            # disable_compile: on a GPU transformers compiles the forward for a static cache, and
+            # every batch size and cache length met here would compile again
+            out = self.model.generate(input_ids=ids, attention_mask=mask, cache=cache, disable_compile=True,
+                                      max_new_tokens=steps, **kwargs)
+            step = out[:, ids.shape[1]:]
+            for row, tokens in zip(rows.tolist(), step.tolist()):
+                new[row].extend(tokens)
+            made += step.shape[1]
+            live = (~torch.isin(step, eos).any(dim=1)).nonzero().squeeze(1)
+            ids, rows = out[live], rows[live.cpu()]
+            mask = torch.cat([mask, torch.ones_like(step)], dim=1)[live]
+        return new
+
+    def _static_cache(self, old: StaticCache | None, rows: torch.Tensor | None, length: int) -> StaticCache:
+        """An empty static cache of `length` positions, or one holding the filled part of `old`'s
+        `rows`."""
+        cache = StaticCache(config=self.model.config, max_cache_len=length)
+        if old is not None:
+            filled = int(old.get_seq_length())
+            for index, layer in enumerate(old.layers):
+                cache.update(layer.keys[rows, :, :filled], layer.values[rows, :, :filled], index)
+        return cache
+
+    def _completion(self, ids: list[int]) -> Completion:
+        # everything after the first eos is padding from sequences that finished early
+        end = next((k for k, t in enumerate(ids) if t in self.detokenizer.eos_ids), None)
+        finished = end is not None
+        ids = ids[:end + 1] if finished else ids
+        return Completion(text=self.detokenizer.text(ids), num_tokens=len(ids), finished=finished)
+
+
+def generate_kwargs(tokenizer, eos_ids: list[int], params: SamplingParams) -> dict:
+    """Keyword arguments of transformers' `model.generate` for `params` (all but the token budget)."""
+    kwargs = dict(use_cache=True, pad_token_id=tokenizer.pad_token_id, eos_token_id=eos_ids,
+                  bad_words_ids=banned_token_sequences(tokenizer, params.banned_words) or None)
+    if params.temperature > 0:
+        # top_k=0 turns off the top-k that HF would otherwise take from the checkpoint's
+        # generation_config or its own default of 50: only SamplingParams' top_k applies
+        kwargs.update(do_sample=True, temperature=params.temperature, top_p=params.top_p, top_k=params.top_k)
+    else:
+        kwargs.update(do_sample=False)
+    return kwargs
+
+
+def load_generator(model_dir: str, backend: str = "hf", **kwargs) -> Generator:
+    """A Generator for model_dir; kwargs go to the backend's constructor."""
+    if backend == "hf":
+        return HFGenerator(model_dir, **kwargs)
+    if backend == "vllm":
+        # imported here so that CPU-only runs never need vllm installed
+        from selfdistill.decoding.generation_vllm import VLLMGenerator
+        return VLLMGenerator(model_dir, **kwargs)
+    raise ValueError(f"backend={backend!r}: valid are {', '.join(map(repr, BACKENDS))}")

@@ -1,0 +1,1 @@
+"""Scoring responses: answers, epistemic words, grading, intervals."""

@@ -1,0 +1,123 @@
+"""findings.md: what the grid shows, in plain words and numbers with their intervals, next to what
+the study reports. Every claim gets a verdict by a stated rule (selfdistill.reporting.claims)."""
+from __future__ import annotations
+
+import pandas as pd
+
+from selfdistill.data.coverage import LEVELS
+from selfdistill.evaluation.per_benchmark import benchmark_markdown
+from selfdistill.evaluation.uncertainty import LEVEL, REPLICATES
+from selfdistill.reporting.intervention import ARMS, REFERENCES, RULE, intervention
+from selfdistill.reporting.verdicts import NOT_TESTED, Grid, Verdict
+
+COLUMNS = (("accuracy", "ood", "OOD acc"), ("accuracy", "in_domain", "in-domain acc"),
+           ("accuracy", "seen", "seen acc"), ("mean_length", "ood", "OOD length"),
+           ("mean_epistemic", "ood", "OOD epistemic"))
+
+PREMISES = {
+    "arith": [
+        "**Built into the arithmetic world (premises, not findings):** a verbalized doubt starts a recount that",
+        "catches a slip, so doubts do work (banning the ten words costs accuracy: `base_model.json`); slips that",
+        "no doubt catches stay, so unguided accuracy is imperfect and lower on longer (OOD) chains; and the",
+        "teacher behaviour of the study's Table 1: shown a full solution with its checks the model copies it with",
+        "no doubt, shown a solution without checks (regen) it works some hard steps out itself, shown only the",
+        "final answer (s_nothink) it catches more of its slips and doubts its right steps less. The Table 1 rows",
+        "below check that the pretrained model learned these premises.",
+        "",
+        "**Tested by the run (outcomes):** whether self-distillation passes the teacher's confidence on to the",
+        "unguided student (fewer epistemic words, shorter responses), whether that costs OOD accuracy, whether",
+        "GRPO avoids it, how task coverage changes it, and whether SFT on solution-guided traces does the same.",
+        ""],
+}
+
+
+def final_changes(changes: pd.DataFrame) -> pd.DataFrame:
+    """Rows (coverage, method), one column per COLUMNS entry: the final checkpoint's change from
+    the base with its interval, as text (`changes`: grid_summary.change_frame)."""
+    last = changes[changes["step"] == changes.groupby(["method", "coverage"])["step"].transform("max")]
+    out = {}
+    for metric, split, label in COLUMNS:
+        part = last[(last["metric"] == metric) & (last["split"] == split)].set_index(["coverage", "method"])
+        digits = 3 if metric == "accuracy" else 2
+        out[label] = part.apply(lambda r: f"{r['change']:+.{digits}f} [{r['low']:+.{digits}f}, "
+                                          f"{r['high']:+.{digits}f}]", axis=1)
+    table = pd.DataFrame(out).reset_index()
+    table["order"] = table["coverage"].map({c: i for i, c in enumerate(LEVELS)})
+    return table.sort_values(["order", "method"]).drop(columns="order")
+
+
+def base_values(df: pd.DataFrame) -> pd.DataFrame:
+    """The base model's values (step 0) per coverage, with standard errors over problems."""
+    base = df[df["step"] == 0].drop_duplicates(["coverage", "split"])
+    out = {}
+    for metric, split, label in COLUMNS:
+        rows = base[base["split"] == split].set_index("coverage")
+        out[label] = rows.apply(lambda r: f"{r[metric]:.3f} +- {r[metric + '_se']:.3f}", axis=1)
+    return pd.DataFrame(out)
+
+
+def claim_lines(verdicts: list[Verdict]) -> list[str]:
+    lines = ["| claim | verdict | measured: estimate [95% interval] |", "|---|---|---|"]
+    lines += [f"| {v.claim} | **{v.verdict}** | {v.measured} |" for v in verdicts]
+    rules = dict.fromkeys(v.rule for v in verdicts if v.rule)
+    return lines + ["", "Rules, as applied above:", ""] + [f"- {r}" for r in rules] + [""]
+
+
+def probe_lines(probe: pd.DataFrame) -> list[str]:
+    """The mechanism: the teacher's probability of the student's epistemic words by richness."""
+    head = ["## Why: the teacher's view of the student's doubts", ""]
+    if probe.empty:
+        return head + ["The unguided student's Section 3 traces hold no epistemic word, so there is nothing to probe.", ""]
+    by = probe.set_index(["word", "richness"])
+    levels = list(dict.fromkeys(probe["richness"]))
+    said = "; ".join(f'"{w}" ' + ", ".join(f"{lv} {by.loc[(w, lv), 'mean_probability']:.3f}" for lv in levels)
+                     for w in ("wait", "hmm") if (w, levels[0]) in by.index)
+    return head + [
+        "Where the unguided student (Section 3, c = none) wrote an epistemic word, the mean probability",
+        "the same model gives that word once its context holds each richness level. The words that open a",
+        f"doubt: {said or 'none written'}. Self-distillation pulls the student toward these probabilities at",
+        "exactly those tokens; words inside a doubt that is already under way keep their probability.", "",
+        probe.to_markdown(index=False, floatfmt=".3f"), ""]
+
+
+def intervention_lines(problems: pd.DataFrame, changes: pd.DataFrame) -> list[str]:
+    """Is suppressed doubt the cause? The intervention arms' verdicts and their changes beside
+    sdpo_s's and grpo's."""
+    head = ["## Is suppressed doubt the cause?", ""]
+    verdicts = intervention(Grid(problems))
+    if all(v.verdict == NOT_TESTED for v in verdicts):
+        return head + ["Not tested: the grid has no intervention arm (add sdpo_s_keepdoubt or sdpo_s_doubtful "
+                       "to grid.methods).", ""]
+    methods = [m for m in (*REFERENCES, *ARMS) if m in set(changes["method"])]
+    table = final_changes(changes[changes["method"].isin(methods)])
+    table = table[["coverage", "method", "OOD acc", "in-domain acc", "OOD epistemic"]]
+    return head + [
+        "SDPO with c = s in two forms that cannot take the student's doubt away: `sdpo_s_keepdoubt` (its",
+        "distillation loss cannot move the probability of starting an epistemic word) and `sdpo_s_doubtful`",
+        "(its teacher still doubts). If suppressed doubt is what costs OOD accuracy, an arm that keeps the",
+        "epistemic count keeps the OOD accuracy too.", "",
+        *[f"- **{v.verdict}**: {v.claim}. Measured: {v.measured}." for v in verdicts],
+        "", f"Rule: {RULE}.", "", "Change from the base (final checkpoint, 95% interval):", "",
+        table.to_markdown(index=False), ""]
+
+
+def findings_markdown(df: pd.DataFrame, problems: pd.DataFrame, changes: pd.DataFrame, verdicts: list[Verdict],
+                      probe: pd.DataFrame | None = None, world: str | None = None) -> str:
+    """`df`: grid_summary.grid_frame; `problems`: its problem_frame; `changes`: its change_frame;
+    `verdicts`: claims.all_claims of the same grid."""
+    seeds = sorted(problems["seed"].unique())
+    lines = ["# Findings of the distillation grid", "",
+             "Generated from `results/summary/grid.csv` and `grid_change.csv`: each cell's final checkpoint minus",
+             f"the base model, over training seeds {', '.join(map(str, seeds))}, on the same problems. Intervals",
+             f"are {LEVEL:.0%} paired bootstrap intervals ({REPLICATES} resamples of problems and seeds). Accuracy",
+             "is avg@k; length in tokens; epistemic count per response by the study's substring rule.", ""]
+    lines += PREMISES.get(world, [])
+    lines += ["## The study's claims, checked", ""] + claim_lines(verdicts)
+    lines += ["## Base model (mean +- standard error over problems)", "",
+              base_values(df).reset_index().to_markdown(index=False), "",
+              "## Change from the base, per coverage level and method", "",
+              final_changes(changes).to_markdown(index=False), ""]
+    lines += intervention_lines(problems, changes)
+    if probe is not None:
+        lines += probe_lines(probe)
+    return "\n".join(lines) + benchmark_markdown(changes)
