@@ -47,14 +47,14 @@ def test_a_changed_setting_reruns_only_the_cells_that_use_it(test_run, tmp_path,
 @pytest.mark.parametrize("module, old, new, expected", [
     (None, None, None, {}),  # a copy of the code hashes the same wherever it lies
     # the code hash reads what the code does: a comment or docstring in a module every stage uses is none of it
-    ("metrics.py", "", "# a comment\n", {}),
+    ("evaluation/metrics.py", "", "# a comment\n", {}),
     ("stages/cli.py", '"""Yields (params, inputs, outputs)', '"""Gives (params, inputs, outputs)', {}),
     # findings read Section 3's evaluations, not the table, so the table's code reruns only the table
     ("stages/richness_table.py", '"%.4g"', '"%.5g"', {"richness_table": 1, "all": 1}),
     # sample_and_grade is used by the sample, select_problems and contexts stages, not by training
-    ("sampling.py", "    rows = []\n", "    rows = list()\n",
+    ("decoding/sampling.py", "    rows = []\n", "    rows = list()\n",
      {k: v for k, v in DOWNSTREAM_OF_THE_MODEL.items() if k != "train_onpolicy"}),
-    ("onpolicy.py", "if max_length is None:", "if max_length is None or not rows:",
+    ("training/onpolicy.py", "if max_length is None:", "if max_length is None or not rows:",
      {"train_onpolicy": 10, "evaluate_checkpoint": 20, "grid_summary": 1, "all": 1}),
 ])
 def test_a_code_change_reruns_only_the_stages_that_use_it(test_run, tmp_path, module, old, new, expected):
@@ -70,10 +70,10 @@ def test_moving_modules_into_a_subpackage_reruns_nothing(test_run, tmp_path):
     package = code_copy(tmp_path)
     (package / "text").mkdir()
     (package / "text/__init__.py").write_text('"""What completions say."""\n')
-    for name in ("metrics", "templates"):
-        (package / f"{name}.py").rename(package / f"text/{name}.py")
+    for group, name in (("evaluation", "metrics"), ("data", "templates")):
+        (package / f"{group}/{name}.py").rename(package / f"text/{name}.py")
     for path in [*package.rglob("*.py"), *(tmp_path / "workflow/rules").glob("*.smk")]:
-        source = re.sub(r"from (\.|selfdistill\.)(metrics|templates) import", r"from \1text.\2 import", path.read_text())
+        source = re.sub(r"selfdistill\.(evaluation|data)\.(metrics|templates)\b", r"selfdistill.text.\2", path.read_text())
         path.write_text(source)
     assert dry_run_copy(test_run, tmp_path) == {}
 

@@ -138,8 +138,8 @@ def test_job_times_come_from_every_jobs_benchmark_file(test_run):
                          capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     rows = {line.split()[0]: line.split()[1:] for line in run.stdout.splitlines()[1:-1]}
-    # one benchmark file per job of the test config's 54, under its rule's name
+    # one benchmark file per job of the test config's 66, under its rule's name
     jobs = {rule: int(cols[0]) for rule, cols in rows.items()}
-    assert jobs["evaluate_checkpoint"] == 16 and jobs["train_onpolicy"] == 6 and jobs["teacher_traces"] == 4
-    assert sum(jobs.values()) == 54 and run.stdout.splitlines()[-1].split()[2] == "54"
+    assert jobs["evaluate_checkpoint"] == 24 and jobs["train_onpolicy"] == 10 and jobs["teacher_traces"] == 4
+    assert sum(jobs.values()) == 66 and run.stdout.splitlines()[-1].split()[2] == "66"
     assert all(float(cols[1]) >= 0 for cols in rows.values())  # total seconds, measured
