@@ -7,8 +7,8 @@ import pandas as pd
 from selfdistill.data.coverage import LEVELS
 from selfdistill.evaluation.per_benchmark import benchmark_markdown
 from selfdistill.evaluation.uncertainty import LEVEL, REPLICATES
-from selfdistill.reporting.intervention import ARMS, REFERENCES, RULE, intervention
-from selfdistill.reporting.verdicts import NOT_TESTED, Grid, Verdict
+from selfdistill.reporting.intervention import ARMS, REFERENCES, RULE, claim
+from selfdistill.reporting.verdicts import NOT_TESTED, Verdict
 
 COLUMNS = (("accuracy", "ood", "OOD acc"), ("accuracy", "in_domain", "in-domain acc"),
            ("accuracy", "seen", "seen acc"), ("mean_length", "ood", "OOD length"),
@@ -80,11 +80,12 @@ def probe_lines(probe: pd.DataFrame) -> list[str]:
         probe.to_markdown(index=False, floatfmt=".3f"), ""]
 
 
-def intervention_lines(problems: pd.DataFrame, changes: pd.DataFrame) -> list[str]:
-    """Is suppressed doubt the cause? The intervention arms' verdicts and their changes beside
-    sdpo_s's and grpo's."""
+def intervention_lines(verdicts: list[Verdict], changes: pd.DataFrame) -> list[str]:
+    """Is suppressed doubt the cause? The intervention arms' verdicts (picked from `verdicts`, all
+    the grid's) and their changes beside sdpo_s's and grpo's."""
     head = ["## Is suppressed doubt the cause?", ""]
-    verdicts = intervention(Grid(problems))
+    arms = {claim(arm) for arm in ARMS}
+    verdicts = [v for v in verdicts if v.claim in arms]
     if all(v.verdict == NOT_TESTED for v in verdicts):
         return head + ["Not tested: the grid has no intervention arm (add sdpo_s_keepdoubt or sdpo_s_doubtful "
                        "to grid.methods).", ""]
@@ -117,7 +118,7 @@ def findings_markdown(df: pd.DataFrame, problems: pd.DataFrame, changes: pd.Data
               base_values(df).reset_index().to_markdown(index=False), "",
               "## Change from the base, per coverage level and method", "",
               final_changes(changes).to_markdown(index=False), ""]
-    lines += intervention_lines(problems, changes)
+    lines += intervention_lines(verdicts, changes)
     if probe is not None:
         lines += probe_lines(probe)
     return "\n".join(lines) + benchmark_markdown(changes)

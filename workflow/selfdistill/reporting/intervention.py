@@ -31,14 +31,17 @@ def verdict(epistemic: list[Interval], accuracy: list[Interval]) -> str:
     return CONTRADICTED if kept and any(iv.high < ACCURACY_TOLERANCE for iv in accuracy) else INCONCLUSIVE
 
 
+def claim(arm: str) -> str:
+    return f"suppressed doubt is the cause: {arm} keeps OOD epistemic count and OOD accuracy above sdpo_s"
+
+
 def intervention(grid: Grid) -> list[Verdict]:
     """One verdict per intervention arm the grid has; the arm's OOD accuracy against GRPO's is
     shown beside it, not judged."""
     out = []
     for arm in ARMS:
-        claim = f"suppressed doubt is the cause: {arm} keeps OOD epistemic count and OOD accuracy above sdpo_s"
         if not grid.has(arm, "sdpo_s"):
-            out.append(Verdict(claim, NOT_TESTED, "", f"the grid lacks {arm} or sdpo_s"))
+            out.append(Verdict(claim(arm), NOT_TESTED, "", f"the grid lacks {arm} or sdpo_s"))
             continue
         epistemic = [grid.contrast(arm, "sdpo_s", cov, "mean_epistemic") for cov in grid.coverages]
         accuracy = [grid.contrast(arm, "sdpo_s", cov, "accuracy") for cov in grid.coverages]
@@ -46,5 +49,5 @@ def intervention(grid: Grid) -> list[Verdict]:
         if "grpo" in grid.methods:
             shown += [f"{cov}: accuracy {arm} - grpo {grid.contrast(arm, 'grpo', cov, 'accuracy')}"
                       for cov in grid.coverages]
-        out.append(Verdict(claim, verdict(epistemic, accuracy), RULE, f"{arm} - sdpo_s " + "; ".join(shown)))
+        out.append(Verdict(claim(arm), verdict(epistemic, accuracy), RULE, f"{arm} - sdpo_s " + "; ".join(shown)))
     return out
