@@ -6,11 +6,11 @@ import shlex
 
 from snakemake.exceptions import WorkflowError
 
+from selfdistill.config import validate_config
+from selfdistill.data.templates import RICHNESS
 from selfdistill.lineage.codehash import code_hash
 from selfdistill.training.checkpoints import step_labels
 from selfdistill.training.compute import launcher, rule_resources
-from selfdistill.config import validate_config
-from selfdistill.data.templates import RICHNESS
 from selfdistill.training.tracking import job_environment
 
 # stop before any job starts, naming every bad key
@@ -66,7 +66,9 @@ def stage(name, rule=None):
             return " ".join(f"{k}={shlex.quote(str(v))}" for k, v in files.items())
 
         start = launcher(COMPUTE, name, resources.get("gpu", 0), workflow.basedir)
-        track = job_environment(config.get("report_to", "none"), name, dict(wildcards.items()))
+        track = job_environment(
+            config.get("report_to", "none"), name, dict(wildcards.items())
+        )
         args = [
             f"{track}{PACKAGE_PATH} {start} selfdistill.stages.{name}",
             f"--rule {rule or name}",
