@@ -9,11 +9,15 @@ Face backend below is the reference: slow, but it runs anywhere, CPU included; t
 import sys
 
 import torch
+import transformers
 from tqdm import tqdm
 from transformers import AutoModelForCausalLM, AutoTokenizer, StaticCache
 
 from selfdistill.decoding.interface import (BACKENDS, DTYPES, Completion, Detokenizer, Generator, SamplingParams,
                                             banned_token_sequences, render_chat)
+
+# generate() takes a ready cache as `cache` from transformers 5.24 on, as `past_key_values` before
+CACHE_KWARG = "cache" if tuple(map(int, transformers.__version__.split(".")[:2])) >= (5, 24) else "past_key_values"
 
 
 class HFGenerator:
@@ -98,7 +102,7 @@ class HFGenerator:
             cache = self._static_cache(cache, live, ids.shape[1] + steps)
             # disable_compile: on a GPU transformers compiles the forward for a static cache, and
             # every batch size and cache length met here would compile again
-            out = self.model.generate(input_ids=ids, attention_mask=mask, cache=cache, disable_compile=True,
+            out = self.model.generate(input_ids=ids, attention_mask=mask, **{CACHE_KWARG: cache}, disable_compile=True,
                                       max_new_tokens=steps, **kwargs)
             step = out[:, ids.shape[1]:]
             for row, tokens in zip(rows.tolist(), step.tolist()):
