@@ -29,6 +29,7 @@ include: "workflow/rules/base_model.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/section3.smk"
 include: "workflow/rules/grid.smk"
+include: "workflow/rules/job_times.smk"
 
 
 # Rules marked `localrule: True` run where Snakemake runs, not as cluster jobs: the summaries
@@ -39,4 +40,5 @@ rule all:
         rules.base_summary.output,
         rules.richness_table.output,
         rules.grid_summary.output,
+        rules.job_times.output,
     localrule: True

@@ -59,7 +59,7 @@ def test_deleted_outputs_are_found_and_rebuilt_with_what_was_made_from_them(run_
     rebuilt = check(run_copy, "--rebuild")
     assert rebuilt.returncode == 0, rebuilt.stdout[-3000:] + rebuilt.stderr[-3000:]
     # the cell's training and evaluation, the grpo checkpoint's evaluation, and the table
-    assert jobs_run(rebuilt) == {"train_sft": 1, "evaluate_checkpoint": 2, "grid_summary": 1, "all": 1}
+    assert jobs_run(rebuilt) == {"train_sft": 1, "evaluate_checkpoint": 2, "grid_summary": 1, "all": 1, "job_times": 1}
     assert untouched.stat().st_mtime_ns == before
     assert (run_copy / evaluation).exists()
     again = check(run_copy)
@@ -79,7 +79,7 @@ def test_an_output_removed_by_a_failed_job_is_found(run_copy):
 
     train.write_bytes(intact)
     rebuild = {"select_problems": 1, "contexts": 1, "teacher_traces": 4, "richness_table": 1, "teacher_probe": 1,
-               "grid_summary": 1, "all": 1}
+               "grid_summary": 1, "all": 1, "job_times": 1}
     # whether a plain run remakes the output hangs on how Snakemake dates the restored input; it
     # never plans anything else, and check finds the missing output either way
     assert plain_dry_run(run_copy) in ({}, rebuild)

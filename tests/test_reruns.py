@@ -13,7 +13,7 @@ GRID_SAMPLED = {"evaluate_base_grid": 4, "offpolicy_unguided": 2, "offpolicy_con
                 "train_sft": 4, "evaluate_checkpoint": 24, "grid_summary": 1}
 # everything but world, base_model and the coverage sets
 DOWNSTREAM_OF_THE_MODEL = {"evaluate_base": 4, "base_summary": 1, "select_problems": 1, "contexts": 1,
-                          "teacher_traces": 4, "richness_table": 1, "teacher_probe": 1, "all": 1, **GRID_SAMPLED,
+                          "teacher_traces": 4, "richness_table": 1, "teacher_probe": 1, "all": 1, "job_times": 1, **GRID_SAMPLED,
                           "train_onpolicy": 10}
 
 
@@ -24,19 +24,19 @@ def dry_run(workdir: Path, *args: str, **kwargs):
 @pytest.mark.parametrize("change, expected", [
     # the student traces the teacher probe reads, and so the findings, change too
     ("section3:\n  traces_per_problem: 3\n",
-     {"teacher_traces": 4, "richness_table": 1, "teacher_probe": 1, "grid_summary": 1, "all": 1}),
+     {"teacher_traces": 4, "richness_table": 1, "teacher_probe": 1, "grid_summary": 1, "all": 1, "job_times": 1}),
     # the base model's own evaluation and the grid's are set apart
-    ("evaluation:\n  sampling: {n: 3}\n", {"evaluate_base": 4, "base_summary": 1, "all": 1}),
+    ("evaluation:\n  sampling: {n: 3}\n", {"evaluate_base": 4, "base_summary": 1, "all": 1, "job_times": 1}),
     ("grid:\n  evaluation:\n    sampling: {n: 3}\n",
-     {"evaluate_base_grid": 4, "evaluate_checkpoint": 24, "grid_summary": 1, "all": 1}),
+     {"evaluate_base_grid": 4, "evaluate_checkpoint": 24, "grid_summary": 1, "all": 1, "job_times": 1}),
     # one method's setting: its two cells' training, their checkpoints' evaluations, the table
     ("grid:\n  train:\n    grpo: {learning_rate: 0.001}\n",
-     {"train_onpolicy": 2, "evaluate_checkpoint": 4, "grid_summary": 1, "all": 1}),
-    ("grid:\n  train:\n    sft_sg: {epochs: 2}\n", {"train_sft": 2, "evaluate_checkpoint": 2, "grid_summary": 1, "all": 1}),
+     {"train_onpolicy": 2, "evaluate_checkpoint": 4, "grid_summary": 1, "all": 1, "job_times": 1}),
+    ("grid:\n  train:\n    sft_sg: {epochs: 2}\n", {"train_sft": 2, "evaluate_checkpoint": 2, "grid_summary": 1, "all": 1, "job_times": 1}),
     # a new coverage level: its own set, samples, cells and evaluations; nothing of the others
     ('grid:\n  coverage: ["8x8", "64", "1x64"]\n',
      {"coverage": 1, "evaluate_base_grid": 1, "offpolicy_unguided": 1, "offpolicy_contexts": 1, "offpolicy_guided": 1,
-      "train_sft": 2, "train_onpolicy": 5, "evaluate_checkpoint": 12, "grid_summary": 1, "all": 1}),
+      "train_sft": 2, "train_onpolicy": 5, "evaluate_checkpoint": 12, "grid_summary": 1, "all": 1, "job_times": 1}),
 ])
 def test_a_changed_setting_reruns_only_the_cells_that_use_it(test_run, tmp_path, change, expected):
     extra = tmp_path / "change.yaml"
@@ -50,12 +50,12 @@ def test_a_changed_setting_reruns_only_the_cells_that_use_it(test_run, tmp_path,
     ("evaluation/metrics.py", "", "# a comment\n", {}),
     ("stages/cli.py", '"""Yields (params, inputs, outputs)', '"""Gives (params, inputs, outputs)', {}),
     # findings read Section 3's evaluations, not the table, so the table's code reruns only the table
-    ("stages/richness_table.py", '"%.4g"', '"%.5g"', {"richness_table": 1, "all": 1}),
+    ("stages/richness_table.py", '"%.4g"', '"%.5g"', {"richness_table": 1, "all": 1, "job_times": 1}),
     # sample_and_grade is used by the sample, select_problems and contexts stages, not by training
     ("decoding/sampling.py", "    rows = []\n", "    rows = list()\n",
      {k: v for k, v in DOWNSTREAM_OF_THE_MODEL.items() if k != "train_onpolicy"}),
     ("training/onpolicy.py", "if max_length is None:", "if max_length is None or not rows:",
-     {"train_onpolicy": 10, "evaluate_checkpoint": 20, "grid_summary": 1, "all": 1}),
+     {"train_onpolicy": 10, "evaluate_checkpoint": 20, "grid_summary": 1, "all": 1, "job_times": 1}),
 ])
 def test_a_code_change_reruns_only_the_stages_that_use_it(test_run, tmp_path, module, old, new, expected):
     package = code_copy(tmp_path)
@@ -110,7 +110,7 @@ def test_touching_a_small_input_reruns_nothing(run_copy):
 def test_touching_an_input_over_the_checksum_limit_reruns_its_consumers(run_copy):
     touch(run_copy / "results/world/train.jsonl")
     expected = {"select_problems": 1, "contexts": 1, "teacher_traces": 4, "richness_table": 1, "teacher_probe": 1,
-                "all": 1,
+                "all": 1, "job_times": 1,
                 "coverage": 2, **GRID_SAMPLED, "train_onpolicy": 10,
                 "evaluate_base_grid": 2}  # the seen splits; unseen in-domain and OOD do not read the pool
     assert dry_run(run_copy, "--max-checksum-file-size", "1000") == expected
