@@ -3,9 +3,11 @@
 Callers depend only on `Generator`, `SamplingParams` and `Completion`, and get an
 implementation from `load_generator`, so no caller knows which backend samples. The Hugging
 Face backend below is the reference: slow, but it runs anywhere, CPU included; the vLLM one
-(generation_vllm.py) needs a GPU. What both share is in interface.py.
+(generation_vllm.py) needs a GPU. What both share is in interface.py. Its decoding loop,
+`decode_segmented`, also decodes the on-policy trainers' rollouts (training/rollouts.py).
 """
 
+import copy
 import sys
 from contextlib import contextmanager
 
@@ -110,10 +112,7 @@ def decode_segmented(model, input_ids: torch.Tensor, attention_mask: torch.Tenso
         while len(rows) and made < max_new_tokens:
             steps = min(segment, max_new_tokens - made)
             cache = _static_cache(model, cache, live, ids.shape[1] + steps)
-            # disable_compile: on a GPU transformers compiles the forward for a static cache, and
-            # every batch size and cache length met here would compile again
-            out = generate(model, input_ids=ids, attention_mask=mask, cache=cache, disable_compile=True,
-                           max_new_tokens=steps, **kwargs)
+            out = generate(model, input_ids=ids, attention_mask=mask, cache=cache, **_segment_kwargs(kwargs, steps))
             step = out[:, ids.shape[1]:]
             for row, tokens in zip(rows.tolist(), step.tolist()):
                 new[row].extend(tokens)
@@ -122,6 +121,19 @@ def decode_segmented(model, input_ids: torch.Tensor, attention_mask: torch.Tenso
             ids, rows = out[live], rows[live.cpu()]
             mask = torch.cat([mask, torch.ones_like(step)], dim=1)[live]
     return new
+
+
+def _segment_kwargs(kwargs: dict, steps: int) -> dict:
+    """`kwargs` for one segment of `steps` tokens. disable_compile: on a GPU transformers compiles the
+    forward for a static cache, and every batch size and cache length met here would compile again."""
+    settings = {"max_new_tokens": steps, "disable_compile": True}
+    config = kwargs.get("generation_config")
+    if config is None:
+        return {**kwargs, **settings}
+    # a GenerationConfig takes no generation settings beside it
+    config = copy.deepcopy(config)
+    config.update(**settings)
+    return {**kwargs, "generation_config": config}
 
 
 def _static_cache(model, old: StaticCache | None, rows: torch.Tensor | None, length: int) -> StaticCache:

@@ -5,9 +5,10 @@ SDPOTrainer samples its rollouts in `_generate_transformers`, GRPOTrainer in
 `_generate_single_turn`: each pads the prompts, calls the model's `generate` once and cuts every
 row after its first eos. `SegmentedRollouts` runs that same hook with the model's `generate`
 answered segment by segment, so padding, masks, eos handling and the token budget stay TRL's.
-It applies on a CPU only, where it was measured (a step of the built-in model's SDPO: generation
-40% less CPU time): there a decoding step is bound by reading the KV cache. On a GPU, and for
-vLLM rollouts, which never call `generate`, the hooks are TRL's as they are.
+It applies on a CPU only, where a decoding step is bound by reading the KV cache and where it
+was measured (generation inside the trainer 22-30% less CPU time, benchmarks/README.md). On a
+GPU, where it was not measured, and for vLLM rollouts, which never call `generate`, the hooks
+are TRL's as they are.
 """
 from __future__ import annotations
 
