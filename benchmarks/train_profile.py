@@ -6,7 +6,7 @@ never what the study trains on (same prompts, rollouts per step, lengths, losses
 all variants run in one process, one after another, on the same model and prompts.
 
 Usage: python benchmarks/train_profile.py [--model results/base_model] [--methods sdpo_s grpo]
-       [--steps 4] [--variants plain static_cache micro8] [--out benchmarks/train_profile.txt]
+       [--steps 4] [--variants plain segmented] [--out benchmarks/train_profile.txt]
 """
 import argparse
 import statistics
@@ -14,7 +14,6 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from types import SimpleNamespace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,19 +24,19 @@ import yaml  # noqa: E402
 from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback  # noqa: E402
 
 from selfdistill.data.coverage import coverage_set  # noqa: E402
-from selfdistill.decoding.generation import HFGenerator  # noqa: E402
 from selfdistill.io import read_jsonl  # noqa: E402
 from selfdistill.training.onpolicy import trainer_for  # noqa: E402
 
-# variant -> (settings changed in the method's grid.train entry, transformers generate settings)
+# variant -> (settings changed in the method's grid.train entry, transformers generate settings, whether
+# the rollouts are decoded in segments as trainer_for sets them up, or by TRL's one generate call)
 VARIANTS = {
-    "plain": ({}, {}),
+    "plain": ({}, {}, False),
     # the rollouts' KV cache preallocated and written in place instead of copied at every step
-    "static_cache": ({}, {"cache_implementation": "static"}),
+    "static_cache": ({}, {"cache_implementation": "static"}, False),
     # the same 32 rollouts per optimizer step, forwarded and backpropagated in passes of 8
-    "micro8": ({"micro_batch_size": 8}, {}),
-    # rollouts decoded as HFGenerator decodes: segments, finished rows dropped, static cache per segment
-    "segmented": ({}, {}),
+    "micro8": ({"micro_batch_size": 8}, {}, False),
+    # as train_onpolicy runs: segments, finished rows dropped, static cache per segment (training/rollouts.py)
+    "segmented": ({}, {}, True),
 }
 PARTS = ("generation", "rewards", "rollout_other", "student_forward", "teacher_forward", "loss_other",
          "backward", "optimizer", "other")
@@ -88,28 +87,8 @@ def instrument(trainer, clock: Clock) -> None:
         clock.wrap(trainer, "_get_per_token_logps_and_entropies", "student_forward")
 
 
-def decode_as_hfgenerator(trainer) -> None:
-    """Replace the trainer's transformers rollout hook with HFGenerator's decoding loop."""
-    if not hasattr(trainer, "_generate_transformers"):
-        raise SystemExit(f"{type(trainer).__name__} has no _generate_transformers hook; 'segmented' is for SDPO")
-    eos_ids = trainer.eos_token_ids
-    decoder = SimpleNamespace(model=trainer.model, segment=32, plain=False,
-                              detokenizer=SimpleNamespace(eos_ids=eos_ids))
-    decoder._static_cache = lambda *a: HFGenerator._static_cache(decoder, *a)
-
-    def rollouts(prompt_ids):
-        batch = trainer.processing_class.pad({"input_ids": prompt_ids}, padding_side="left", return_tensors="pt")
-        with torch.no_grad():
-            new = HFGenerator._decode(decoder, batch, {"generation_config": trainer.generation_config},
-                                      trainer.generation_config.max_new_tokens)
-        ends = [next((k + 1 for k, t in enumerate(row) if t in eos_ids), len(row)) for row in new]
-        return prompt_ids, [row[:end] for row, end in zip(new, ends)]
-
-    trainer._generate_transformers = rollouts
-
-
 def profile(method: str, variant: str, args, rows: list[dict], config: dict) -> dict:
-    settings, generation = VARIANTS[variant]
+    settings, generation, segmented = VARIANTS[variant]
     s = {**config["grid"]["train"][method], **settings, "max_steps": args.steps,
          "checkpoint_interval": args.steps + 1}
     tokenizer = AutoTokenizer.from_pretrained(args.model)
@@ -119,8 +98,8 @@ def profile(method: str, variant: str, args, rows: list[dict], config: dict) -> 
         trainer = trainer_for(method, s, model, tokenizer, rows, config["world"], scratch, seed=0, use_cpu=True)
         for key, value in generation.items():
             setattr(trainer.generation_config, key, value)
-        if variant == "segmented":
-            decode_as_hfgenerator(trainer)
+        if not segmented:
+            trainer.rollout_segment = None
         clock = Clock()
         trainer.add_callback(clock)
         instrument(trainer, clock)
@@ -142,13 +121,15 @@ def main() -> None:
     ap.add_argument("--methods", nargs="+", default=["sdpo_s", "grpo"])
     ap.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     ap.add_argument("--coverage", default="128")
+    ap.add_argument("--rows", type=Path, help="the coverage's training rows as a file (grid/coverage/<label>.jsonl)")
     ap.add_argument("--steps", type=int, default=4)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", type=Path, help="append the result lines to this file")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
-    rows = coverage_set(read_jsonl(args.results / "world/train.jsonl"), args.coverage, config["grid"]["coverage_seed"])
+    rows = read_jsonl(args.rows) if args.rows else coverage_set(
+        read_jsonl(args.results / "world/train.jsonl"), args.coverage, config["grid"]["coverage_seed"])
     lines = [f"# {args.steps} steps, coverage {args.coverage}, {args.threads} thread(s); CPU seconds over all "
              f"steps, share of step time in brackets"]
     print(lines[0], flush=True)

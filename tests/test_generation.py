@@ -268,20 +268,27 @@ def test_greedy_identical_to_plain_generate(stopping, varied_prompts):
     assert len({(n - 1) // 3 for n in lengths if n < 20}) >= 3 and 20 in lengths
 
 
-def test_sampled_distribution_matches_plain_generate(stopping, varied_prompts):
-    # 8 prompts x 100 samples: token frequencies and mean length of fast and plain must agree
-    # within 5 standard errors of their difference (a two-proportion z-test per token)
-    params = SamplingParams(n=100, temperature=1.0, max_new_tokens=12, seed=3)
-    runs = {kind: gen.generate(varied_prompts[:8], params) for kind, gen in stopping.items()}
-    tokenize = stopping["fast"].tokenizer.tokenize
-    tokens = {k: Counter(t for row in r for c in row for t in tokenize(c.text)) for k, r in runs.items()}
+def assert_same_distribution(a: list[list], b: list[list]) -> None:
+    """Token frequencies and mean length of two sets of sampled sequences agree within 5 standard
+    errors of their difference (a two-proportion z-test per token), and the random streams differ."""
+    assert a != b
+    tokens = {k: Counter(t for seq in runs for t in seq) for k, runs in (("a", a), ("b", b))}
     totals = {k: sum(c.values()) for k, c in tokens.items()}
-    assert texts(runs["fast"]) != texts(runs["plain"])  # the random streams did diverge
-    for token in tokens["fast"] | tokens["plain"]:
+    for token in tokens["a"] | tokens["b"]:
         p = {k: tokens[k][token] / totals[k] for k in tokens}
-        pooled = (tokens["fast"][token] + tokens["plain"][token]) / sum(totals.values())
-        se = math.sqrt(pooled * (1 - pooled) * (1 / totals["fast"] + 1 / totals["plain"]))
-        assert abs(p["fast"] - p["plain"]) <= 5 * se, (token, p)
-    lengths = {k: [c.num_tokens for row in r for c in row] for k, r in runs.items()}
-    spread = statistics.pstdev(lengths["fast"] + lengths["plain"])
-    assert abs(statistics.mean(lengths["fast"]) - statistics.mean(lengths["plain"])) <= 5 * spread * math.sqrt(2 / 800)
+        pooled = (tokens["a"][token] + tokens["b"][token]) / sum(totals.values())
+        se = math.sqrt(pooled * (1 - pooled) * (1 / totals["a"] + 1 / totals["b"]))
+        assert abs(p["a"] - p["b"]) <= 5 * se, (token, p)
+    lengths = {k: [len(seq) for seq in runs] for k, runs in (("a", a), ("b", b))}
+    spread = statistics.pstdev(lengths["a"] + lengths["b"])
+    se = spread * math.sqrt(1 / len(a) + 1 / len(b))
+    assert abs(statistics.mean(lengths["a"]) - statistics.mean(lengths["b"])) <= 5 * se
+
+
+def test_sampled_distribution_matches_plain_generate(stopping, varied_prompts):
+    # 8 prompts x 100 samples from each generator
+    params = SamplingParams(n=100, temperature=1.0, max_new_tokens=12, seed=3)
+    tokenize = stopping["fast"].tokenizer.tokenize
+    fast, plain = ([tokenize(c.text) + [None] * c.finished for row in gen.generate(varied_prompts[:8], params)
+                    for c in row] for gen in (stopping["fast"], stopping["plain"]))
+    assert_same_distribution(fast, plain)

@@ -3,10 +3,13 @@
 Callers depend only on `Generator`, `SamplingParams` and `Completion`, and get an
 implementation from `load_generator`, so no caller knows which backend samples. The Hugging
 Face backend below is the reference: slow, but it runs anywhere, CPU included; the vLLM one
-(generation_vllm.py) needs a GPU. What both share is in interface.py.
+(generation_vllm.py) needs a GPU. What both share is in interface.py. Its decoding loop,
+`decode_segmented`, also decodes the on-policy trainers' rollouts (training/rollouts.py).
 """
 
+import copy
 import sys
+from contextlib import contextmanager
 
 import torch
 import transformers
@@ -22,7 +25,7 @@ CACHE_KWARG = "cache" if tuple(map(int, transformers.__version__.split(".")[:2])
 
 class HFGenerator:
     """Batched sampling with transformers' model.generate, on a static KV cache, with finished
-    rows leaving their batch every `segment` decoding steps (see _decode).
+    rows leaving their batch every `segment` decoding steps (see decode_segmented).
 
     Outputs are reproducible for the same prompts, params, batch_size and segment; they change
     with batch_size and segment, because the random stream is reseeded per batch and split
@@ -50,11 +53,7 @@ class HFGenerator:
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
-        # one decoding step's attention is a batch of matrix-vector products; on a CPU plain
-        # matmuls do them faster than SDPA's kernel (1.4x on the built-in model)
-        attention = {"attn_implementation": "eager"} if self.device == "cpu" and not plain else {}
-        self.model = AutoModelForCausalLM.from_pretrained(model_dir, gguf_file=gguf_file, dtype=DTYPES[dtype],
-                                                          **attention)
+        self.model = AutoModelForCausalLM.from_pretrained(model_dir, gguf_file=gguf_file, dtype=DTYPES[dtype])
         self.model.to(self.device).eval()
         self.detokenizer = Detokenizer(self.tokenizer, self.model.generation_config)
 
@@ -74,7 +73,13 @@ class HFGenerator:
         for chunk_index, chunk in enumerate(bar):
             torch.manual_seed(params.seed + chunk_index)
             batch = self.tokenizer.pad({"input_ids": [expanded[i] for i in chunk]}, return_tensors="pt")
-            new_tokens = self._decode(batch.to(self.device), kwargs, params.max_new_tokens)
+            batch = batch.to(self.device)
+            if self.plain:
+                out = self.model.generate(**batch, **kwargs, max_new_tokens=params.max_new_tokens)
+                new_tokens = out[:, batch["input_ids"].shape[1]:].tolist()
+            else:
+                new_tokens = decode_segmented(self.model, batch["input_ids"], batch["attention_mask"],
+                                              self.detokenizer.eos_ids, params.max_new_tokens, self.segment, **kwargs)
             for i, ids in zip(chunk, new_tokens):
                 completions[i] = self._completion(ids)
             done += len(chunk)
@@ -83,27 +88,36 @@ class HFGenerator:
         n = params.n
         return [completions[i * n:(i + 1) * n] for i in range(len(prompts))]
 
-    def _decode(self, batch, kwargs: dict, max_new_tokens: int) -> list[list[int]]:
-        """New token ids per row of a padded batch, as one `model.generate` call would give them,
-        decoded `segment` steps at a time. Between segments the rows that have ended leave the
-        batch, so its long tail decodes only live sequences, and the KV cache is rebuilt as a
-        static one just long enough for the next segment. Decoding on CPU is bound by reading
-        the cache: plain `generate` copies its cache at every step, and one static cache for the
-        whole budget is read in full at every step, filled or not. Rows that leave shift which
-        random draws the others get, not their distribution."""
-        ids, mask = batch["input_ids"], batch["attention_mask"]
-        if self.plain:
-            return self.model.generate(**batch, **kwargs, max_new_tokens=max_new_tokens)[:, ids.shape[1]:].tolist()
-        eos = torch.tensor(self.detokenizer.eos_ids, device=ids.device)
-        rows, new, made = torch.arange(len(ids)), [[] for _ in ids], 0
-        cache, live = None, None
+    def _completion(self, ids: list[int]) -> Completion:
+        # everything after the first eos is padding from sequences that finished early
+        end = next((k for k, t in enumerate(ids) if t in self.detokenizer.eos_ids), None)
+        finished = end is not None
+        ids = ids[:end + 1] if finished else ids
+        return Completion(text=self.detokenizer.text(ids), num_tokens=len(ids), finished=finished)
+
+
+def decode_segmented(model, input_ids: torch.Tensor, attention_mask: torch.Tensor, eos_ids: list[int],
+                     max_new_tokens: int, segment: int = 32, **kwargs) -> list[list[int]]:
+    """New token ids per row of a left-padded batch, as one `model.generate(**kwargs)` call would
+    give them, decoded `segment` steps at a time. Between segments the rows that have ended leave
+    the batch, so its long tail decodes only live sequences, and the KV cache is rebuilt as a
+    static one just long enough for the next segment. Decoding on CPU is bound by reading the
+    cache: plain `generate` copies its cache at every step, and one static cache for the whole
+    budget is read in full at every step, filled or not. Rows that leave shift which random draws
+    the others get, not their distribution. A row holds padding after its first eos, up to the
+    end of the segment it ended in."""
+    ids, mask = input_ids, attention_mask
+    eos = torch.tensor(eos_ids, device=ids.device)
+    rows, new, made = torch.arange(len(ids)), [[] for _ in ids], 0
+    cache, live = None, None
+    # the class's generate: a trainer's rollout hook answers the instance's with this function
+    generate = type(model).generate
+    with _cpu_attention(model):
         while len(rows) and made < max_new_tokens:
-            steps = min(self.segment, max_new_tokens - made)
-            cache = self._static_cache(cache, live, ids.shape[1] + steps)
-            # disable_compile: on a GPU transformers compiles the forward for a static cache, and
-            # every batch size and cache length met here would compile again
-            out = self.model.generate(input_ids=ids, attention_mask=mask, **{CACHE_KWARG: cache}, disable_compile=True,
-                                      max_new_tokens=steps, **kwargs)
+            steps = min(segment, max_new_tokens - made)
+            cache = _static_cache(model, cache, live, ids.shape[1] + steps)
+            out = generate(model, input_ids=ids, attention_mask=mask, **{CACHE_KWARG: cache},
+                           **_segment_kwargs(kwargs, steps))
             step = out[:, ids.shape[1]:]
             for row, tokens in zip(rows.tolist(), step.tolist()):
                 new[row].extend(tokens)
@@ -111,24 +125,46 @@ class HFGenerator:
             live = (~torch.isin(step, eos).any(dim=1)).nonzero().squeeze(1)
             ids, rows = out[live], rows[live.cpu()]
             mask = torch.cat([mask, torch.ones_like(step)], dim=1)[live]
-        return new
+    return new
 
-    def _static_cache(self, old: StaticCache | None, rows: torch.Tensor | None, length: int) -> StaticCache:
-        """An empty static cache of `length` positions, or one holding the filled part of `old`'s
-        `rows`."""
-        cache = StaticCache(config=self.model.config, max_cache_len=length)
-        if old is not None:
-            filled = int(old.get_seq_length())
-            for index, layer in enumerate(old.layers):
-                cache.update(layer.keys[rows, :, :filled], layer.values[rows, :, :filled], index)
-        return cache
 
-    def _completion(self, ids: list[int]) -> Completion:
-        # everything after the first eos is padding from sequences that finished early
-        end = next((k for k, t in enumerate(ids) if t in self.detokenizer.eos_ids), None)
-        finished = end is not None
-        ids = ids[:end + 1] if finished else ids
-        return Completion(text=self.detokenizer.text(ids), num_tokens=len(ids), finished=finished)
+def _segment_kwargs(kwargs: dict, steps: int) -> dict:
+    """`kwargs` for one segment of `steps` tokens. disable_compile: on a GPU transformers compiles the
+    forward for a static cache, and every batch size and cache length met here would compile again."""
+    settings = {"max_new_tokens": steps, "disable_compile": True}
+    config = kwargs.get("generation_config")
+    if config is None:
+        return {**kwargs, **settings}
+    # a GenerationConfig takes no generation settings beside it
+    config = copy.deepcopy(config)
+    config.update(**settings)
+    return {**kwargs, "generation_config": config}
+
+
+def _static_cache(model, old: StaticCache | None, rows: torch.Tensor | None, length: int) -> StaticCache:
+    """An empty static cache of `length` positions, or one holding the filled part of `old`'s `rows`."""
+    cache = StaticCache(config=model.config, max_cache_len=length)
+    if old is not None:
+        filled = int(old.get_seq_length())
+        for index, layer in enumerate(old.layers):
+            cache.update(layer.keys[rows, :, :filled], layer.values[rows, :, :filled], index)
+    return cache
+
+
+@contextmanager
+def _cpu_attention(model):
+    """Plain matmul attention while decoding on a CPU: one decoding step's attention is a batch of
+    matrix-vector products, which matmuls do faster than SDPA's kernel (1.4x on the built-in
+    model). The model's own choice is back afterwards, for a trainer's forward passes."""
+    before = model.config._attn_implementation
+    if model.device.type != "cpu" or before == "eager":
+        yield
+        return
+    model.set_attn_implementation("eager")
+    try:
+        yield
+    finally:
+        model.set_attn_implementation(before)
 
 
 def generate_kwargs(tokenizer, eos_ids: list[int], params: SamplingParams) -> dict:

@@ -3,6 +3,7 @@
 SDPO's teacher is the same model shown a sibling's correct rollout, in the study's on-policy
 teacher prompt (`teacher_prompt`), cut on the right where it is too long. One generation of
 rollouts can feed several optimizer steps (the study's step: one generation, two mini-batches).
+On a CPU the rollouts are decoded as the project's generator decodes (training/rollouts.py).
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from selfdistill.data.templates import DOUBTFUL_INSTRUCTION, onpolicy_teacher_pr
 from selfdistill.data.worlds import grader
 from selfdistill.evaluation.metrics import extract_answer, strip_thinking
 from selfdistill.training.parallel import batch_layout
+from selfdistill.training.rollouts import segmented
 from selfdistill.training.teacher_checkpoint import TeacherCheckpoint
 from selfdistill.training.tracking import trainer_args
 
@@ -205,6 +207,7 @@ def trainer_for(method: str, s: dict, model, tokenizer, rows: list[dict], world:
         trainer_cls = keep_doubt_trainer()
     else:
         from trl.experimental.sdpo import SDPOTrainer as trainer_cls
+    trainer_cls = segmented(trainer_cls)
     rows = drop_long_prompts(rows, tokenizer, s.get("max_prompt_length"), args.chat_template_kwargs or {})
     trainer = trainer_cls(model=model, reward_funcs=binary_reward(world), args=args,
                           train_dataset=prompt_dataset(rows), processing_class=tokenizer)
