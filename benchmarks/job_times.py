@@ -33,11 +33,12 @@ def per_rule(jobs: pd.DataFrame) -> pd.DataFrame:
 def main(folder: str = "results/benchmarks") -> None:
     jobs = job_table(Path(folder))
     table = per_rule(jobs)
-    print(f"{'rule':22s} {'jobs':>4s} {'total s':>8s} {'mean s':>7s} {'max s':>6s} {'max MB':>7s} {'cpu s':>7s}")
+    w = max(22, *map(len, table.index))  # evaluate_cell_<method> runs long
+    print(f"{'rule':{w}s} {'jobs':>4s} {'total s':>8s} {'mean s':>7s} {'max s':>6s} {'max MB':>7s} {'cpu s':>7s}")
     for r in table.itertuples():
-        print(f"{r.Index:22s} {r.jobs:4d} {r.total_s:8.0f} {r.mean_s:7.0f} {r.max_s:6.0f} {r.max_rss_mb:7.0f} "
+        print(f"{r.Index:{w}s} {r.jobs:4d} {r.total_s:8.0f} {r.mean_s:7.0f} {r.max_s:6.0f} {r.max_rss_mb:7.0f} "
               f"{r.cpu_s:7.0f}")
-    print(f"{'all jobs':22s} {len(jobs):4d} {jobs['s'].sum():8.0f}")
+    print(f"{'all jobs':{w}s} {len(jobs):4d} {jobs['s'].sum():8.0f}")
 
 
 if __name__ == "__main__":
