@@ -10,6 +10,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST_CONFIG = ROOT / "config" / "test.yaml"
+# the test config's methods: each has its own rule evaluating its cells, evaluate_cell_<method>
+TEST_METHODS = ("sft_ug", "sft_sg", "sdpo_s", "sdpo_s_nothink", "sdpo_s_keepdoubt", "sdpo_s_doubtful", "grpo")
+
+
+def evaluations(per_cell: dict[str, int]) -> dict[str, int]:
+    """{rule: jobs} of the grid's evaluations, from {method: cells}."""
+    return {f"evaluate_cell_{method}": n for method, n in per_cell.items()}
 
 
 def snakemake(workdir: Path, *args: str, snakefile: Path = ROOT / "Snakefile",

@@ -69,7 +69,9 @@ def test_dry_run_declares_gpus_and_launches_on_them(tmp_path):
         assert "-m selfdistill.stages.train_onpolicy --rule train_onpolicy --cell" in command
     for resources, command in found["train_sft"]:  # --set-resources wins, and the launcher follows it
         assert "gpu=4" in resources and "--num_processes 4 " in command and "selfdistill.training.gpus 4 --" in command
-    for rule in ("evaluate_base", "evaluate_checkpoint", "teacher_traces", "select_problems", "contexts"):
+    evaluations = [rule for rule in found if rule.startswith("evaluate_cell_")]
+    assert evaluations
+    for rule in ("evaluate_base", *evaluations, "teacher_traces", "select_problems", "contexts"):
         for resources, command in found[rule]:
             assert "gpu=1" in resources and "mem_mb=20000" in resources, rule
             assert "python -m selfdistill.training.gpus 1 -- python -m selfdistill.stages." in command, rule

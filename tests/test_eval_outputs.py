@@ -30,10 +30,7 @@ def evaluation(tmp_path_factory):
     params = {"world": "arith", "backend": "hf", "batch_size": 4, "sampling": SAMPLING, "max_problems": 2,
               "ban_epistemic": True}
     out = {"samples": tmp_path / "ood.samples.jsonl", "metrics": tmp_path / "ood.json"}
-    run = subprocess.run([sys.executable, "-m", "selfdistill.stages.sample", "--params", json.dumps(params),
-                          "--in", f"model={model}", f"prompts={prompts}", "--out", *(f"{k}={v}" for k, v in out.items())],
-                         env={**os.environ, "PYTHONPATH": str(ROOT / "workflow")}, capture_output=True, text=True)
-    assert run.returncode == 0, run.stderr[-3000:]
+    run_sample(params, {"model": model, "prompts": prompts}, out)
     return model, prompts, read_jsonl(out["samples"]), read_json(out["metrics"])
 
 
@@ -56,3 +53,42 @@ def test_metrics_keep_their_numbers_and_carry_their_settings(evaluation):
     assert config["dataset"] == {"path": str(prompts), "sha256": hash_path(prompts), "num_problems": 2}
     assert config["sampling"] == {**SAMPLING, "ban_epistemic": True}
     assert (config["backend"], config["world"], config["batch_size"]) == ("hf", "arith", 4)
+
+
+def run_sample(params: dict, inputs: dict, outputs: dict, cell: dict | None = None) -> None:
+    run = subprocess.run([sys.executable, "-m", "selfdistill.stages.sample", "--params", json.dumps(params),
+                          "--cell", json.dumps(cell or {}, sort_keys=True), "--rule", "r",
+                          "--in", *(f"{k}={v}" for k, v in inputs.items()),
+                          "--out", *(f"{k}={v}" for k, v in outputs.items())],
+                         env={**os.environ, "PYTHONPATH": str(ROOT / "workflow")}, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-3000:]
+
+
+def test_one_job_on_several_checkpoints_writes_what_a_job_per_checkpoint_writes(tmp_path):
+    models = {"step1": make_model_dir(tmp_path / "step1"), "final": make_model_dir(tmp_path / "final", {"7": 5.0})}
+    prompts = tmp_path / "ood.jsonl"
+    write_jsonl(prompts, PROBLEMS)
+    params = {"world": "arith", "backend": "hf", "batch_size": 2, "sampling": SAMPLING}
+    cell = {"method": "m", "coverage": "8x8", "seed": "0"}
+
+    def outputs(folder, label=""):
+        return {f"{kind}_ood{label}": tmp_path / folder / name for kind, name in
+                (("samples", "ood.samples.jsonl"), ("metrics", "ood.json"))}
+
+    for checkpoint, model in models.items():
+        run_sample(params, {"model": model, "prompts_ood": prompts}, outputs(f"alone/{checkpoint}"),
+                   {**cell, "checkpoint": checkpoint})
+    together = {k: v for c in models for k, v in outputs(f"together/{c}", f"@{c}").items()}
+    run_sample(params, {**{f"model@{c}": m for c, m in models.items()}, "prompts_ood": prompts}, together, cell)
+
+    for checkpoint, model in models.items():
+        for name in ("ood.samples.jsonl", "ood.json"):
+            alone, joint = tmp_path / "alone" / checkpoint / name, tmp_path / "together" / checkpoint / name
+            assert alone.read_bytes() == joint.read_bytes(), name
+            record, joint_record = read_json(f"{alone}.prov.json"), read_json(f"{joint}.prov.json")
+            assert joint_record["cell"] == {**cell, "checkpoint": checkpoint}
+            assert joint_record["inputs"] == record["inputs"]  # its own model, the shared prompts
+            assert joint_record["inputs"]["model"]["path"] == model
+    # the two checkpoints are different models, so the comparison above could have failed
+    assert (tmp_path / "together/step1/ood.samples.jsonl").read_bytes() != (
+        tmp_path / "together/final/ood.samples.jsonl").read_bytes()

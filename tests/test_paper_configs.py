@@ -43,8 +43,13 @@ def test_paper_config_dry_run_plans_the_studys_grid_offline(tmp_path, name):
     assert jobs["world"] == 1 and jobs["coverage"] == len(coverage)
     assert jobs["train_onpolicy"] == len(onpolicy) * len(coverage)
     assert jobs["train_sft"] == len(sft) * len(coverage)
-    # the study's 100 steps are 200 optimizer steps here, a checkpoint every 20: 9 and the final model
-    assert jobs["evaluate_checkpoint"] == (len(onpolicy) * 10 + len(sft)) * len(coverage)
+    # one evaluation job per cell; the study's 100 steps are 200 optimizer steps here, a checkpoint
+    # every 20: an on-policy cell's job evaluates 9 and the final model
+    assert {rule: jobs[rule] for rule in jobs if rule.startswith("evaluate_cell_")} == {
+        f"evaluate_cell_{m}": len(coverage) for m in methods}
+    outputs = re.findall(r"^rule evaluate_cell_(\w+):\n(?:.*\n)*?    output: (.*)$", run.stdout, flags=re.M)
+    assert {m: len(re.findall(r"/eval/\w+/ood\.json\b", out)) for m, out in outputs} == {
+        m: 10 if m in onpolicy else 1 for m in methods}
     assert jobs["evaluate_base"] == 4 and jobs["teacher_traces"] == 4
     assert not cache.exists()
 

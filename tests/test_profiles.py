@@ -8,6 +8,7 @@ import yaml
 from conftest import ROOT, TEST_CONFIG, snakemake
 
 from selfdistill.training.compute import GPU_STAGES, RESOURCES
+from selfdistill.training.onpolicy import ONPOLICY
 
 COMPUTE = {"compute": {"generate": {"gpus": 1, "mem_mb": 20000}, "train": {"gpus": 2, "runtime": 600}}}
 
@@ -57,7 +58,10 @@ def test_slurm_profile_sends_exactly_the_gpu_rules_to_the_gpu_partition(tmp_path
                              flags=re.M))
     gpu_rules = {rule for rule, stage in stages.items() if stage in GPU_STAGES}
     profile = yaml.safe_load((ROOT / "profiles/slurm/config.yaml").read_text())
-    assert set(profile["set-resources"]) == gpu_rules
+    # every method's evaluation rule, those of methods the test config leaves out as well
+    every_method = {f"evaluate_cell_{m}" for m in ("sft_ug", "sft_sg", *ONPOLICY)}
+    assert every_method - gpu_rules and gpu_rules - every_method
+    assert set(profile["set-resources"]) == gpu_rules | every_method
 
 
 def test_local_gpu_profile_caps_jobs_at_the_machines_gpus(tmp_path, compute_config):

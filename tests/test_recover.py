@@ -58,8 +58,9 @@ def test_deleted_outputs_are_found_and_rebuilt_with_what_was_made_from_them(run_
 
     rebuilt = check(run_copy, "--rebuild")
     assert rebuilt.returncode == 0, rebuilt.stdout[-3000:] + rebuilt.stderr[-3000:]
-    # the cell's training and evaluation, the grpo checkpoint's evaluation, and the table
-    assert jobs_run(rebuilt) == {"train_sft": 1, "evaluate_checkpoint": 2, "grid_summary": 1, "all": 1, "job_times": 1}
+    # the cell's training and evaluation, the grpo cell's evaluation, and the table
+    assert jobs_run(rebuilt) == {"train_sft": 1, "evaluate_cell_sft_ug": 1, "evaluate_cell_grpo": 1, "grid_summary": 1,
+                                 "all": 1, "job_times": 1}
     assert untouched.stat().st_mtime_ns == before
     assert (run_copy / evaluation).exists()
     again = check(run_copy)

@@ -6,11 +6,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, TEST_CONFIG, scheduled, snakemake
+from conftest import ROOT, TEST_CONFIG, TEST_METHODS, evaluations, scheduled, snakemake
 
 # every job of the test config's grid that reads the base model's samples (not on-policy training)
 GRID_SAMPLED = {"evaluate_base_grid": 4, "offpolicy_unguided": 2, "offpolicy_contexts": 2, "offpolicy_guided": 2,
-                "train_sft": 4, "evaluate_checkpoint": 24, "grid_summary": 1}
+                "train_sft": 4, **evaluations(dict.fromkeys(TEST_METHODS, 2)), "grid_summary": 1}
 # everything but world, base_model and the coverage sets
 DOWNSTREAM_OF_THE_MODEL = {"evaluate_base": 4, "base_summary": 1, "select_problems": 1, "contexts": 1,
                           "teacher_traces": 4, "richness_table": 1, "teacher_probe": 1, "all": 1, "job_times": 1, **GRID_SAMPLED,
@@ -28,15 +28,15 @@ def dry_run(workdir: Path, *args: str, **kwargs):
     # the base model's own evaluation and the grid's are set apart
     ("evaluation:\n  sampling: {n: 3}\n", {"evaluate_base": 4, "base_summary": 1, "all": 1, "job_times": 1}),
     ("grid:\n  evaluation:\n    sampling: {n: 3}\n",
-     {"evaluate_base_grid": 4, "evaluate_checkpoint": 24, "grid_summary": 1, "all": 1, "job_times": 1}),
-    # one method's setting: its two cells' training, their checkpoints' evaluations, the table
+     {"evaluate_base_grid": 4, **evaluations(dict.fromkeys(TEST_METHODS, 2)), "grid_summary": 1, "all": 1, "job_times": 1}),
+    # one method's setting: its two cells' training, their evaluations, the table
     ("grid:\n  train:\n    grpo: {learning_rate: 0.001}\n",
-     {"train_onpolicy": 2, "evaluate_checkpoint": 4, "grid_summary": 1, "all": 1, "job_times": 1}),
-    ("grid:\n  train:\n    sft_sg: {epochs: 2}\n", {"train_sft": 2, "evaluate_checkpoint": 2, "grid_summary": 1, "all": 1, "job_times": 1}),
+     {"train_onpolicy": 2, "evaluate_cell_grpo": 2, "grid_summary": 1, "all": 1, "job_times": 1}),
+    ("grid:\n  train:\n    sft_sg: {epochs: 2}\n", {"train_sft": 2, "evaluate_cell_sft_sg": 2, "grid_summary": 1, "all": 1, "job_times": 1}),
     # a new coverage level: its own set, samples, cells and evaluations; nothing of the others
     ('grid:\n  coverage: ["8x8", "64", "1x64"]\n',
      {"coverage": 1, "evaluate_base_grid": 1, "offpolicy_unguided": 1, "offpolicy_contexts": 1, "offpolicy_guided": 1,
-      "train_sft": 2, "train_onpolicy": 5, "evaluate_checkpoint": 12, "grid_summary": 1, "all": 1, "job_times": 1}),
+      "train_sft": 2, "train_onpolicy": 5, **evaluations(dict.fromkeys(TEST_METHODS, 1)), "grid_summary": 1, "all": 1, "job_times": 1}),
 ])
 def test_a_changed_setting_reruns_only_the_cells_that_use_it(test_run, tmp_path, change, expected):
     extra = tmp_path / "change.yaml"
@@ -55,7 +55,7 @@ def test_a_changed_setting_reruns_only_the_cells_that_use_it(test_run, tmp_path,
     ("decoding/sampling.py", "    rows = []\n", "    rows = list()\n",
      {k: v for k, v in DOWNSTREAM_OF_THE_MODEL.items() if k != "train_onpolicy"}),
     ("training/onpolicy.py", "if max_length is None:", "if max_length is None or not rows:",
-     {"train_onpolicy": 10, "evaluate_checkpoint": 20, "grid_summary": 1, "all": 1, "job_times": 1}),
+     {"train_onpolicy": 10, **evaluations(dict.fromkeys(TEST_METHODS[2:], 2)), "grid_summary": 1, "all": 1, "job_times": 1}),
 ])
 def test_a_code_change_reruns_only_the_stages_that_use_it(test_run, tmp_path, module, old, new, expected):
     package = code_copy(tmp_path)

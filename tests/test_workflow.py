@@ -1,10 +1,11 @@
 """The workflow as a user runs it: dry runs of the default config, the test config end to end."""
 import json
+import re
 import subprocess
 import sys
 
 import pandas as pd
-from conftest import ROOT, snakemake
+from conftest import ROOT, TEST_METHODS, evaluations, snakemake
 
 
 def test_default_config_dry_run_lists_every_stage(tmp_path):
@@ -12,17 +13,37 @@ def test_default_config_dry_run_lists_every_stage(tmp_path):
     assert run.returncode == 0, run.stderr
     for rule in ("world", "base_model", "evaluate_base", "base_summary", "select_problems", "contexts",
                  "teacher_traces", "richness_table", "teacher_probe", "coverage", "evaluate_base_grid", "offpolicy_unguided",
-                 "offpolicy_contexts", "offpolicy_guided", "train_sft", "train_onpolicy", "evaluate_checkpoint",
-                 "grid_summary", "job_times"):
+                 "offpolicy_contexts", "offpolicy_guided", "train_sft", "train_onpolicy", "evaluate_cell_sdpo_s",
+                 "evaluate_cell_sft_ug", "grid_summary", "job_times"):
         assert f"rule {rule}:" in run.stdout
     # two splits x two decodings, and one trace job per richness level
     assert run.stdout.count("rule evaluate_base:") == 4
     assert run.stdout.count("rule teacher_traces:") == 4
     # 6 methods x 2 coverage levels x 3 seeds; on-policy cells keep a checkpoint every 5 of 10 steps
     assert run.stdout.count("rule train_sft:") == 12 and run.stdout.count("rule train_onpolicy:") == 24
-    assert run.stdout.count("rule evaluate_checkpoint:") == 12 + 24 * 2
     # the base as step 0: unseen in-domain and OOD once, the seen split per coverage level
     assert run.stdout.count("rule evaluate_base_grid:") == 2 + 2
+
+
+def test_default_config_evaluates_each_cell_in_one_job_that_writes_every_checkpoints_files(tmp_path):
+    run = snakemake(tmp_path, "-n", "--cores", "2")
+    assert run.returncode == 0, run.stderr
+    jobs = re.findall(r"^rule evaluate_cell_(\w+):\n(?:.*\n)*?    output: (.*)\n(?:.*\n)*?    wildcards: (.*)$",
+                      run.stdout, flags=re.M)
+    cells = [(m, c, s) for m in ("sft_ug", "sft_sg", "sdpo_s", "sdpo_s_nothink", "sdpo_s_keepdoubt", "grpo")
+             for c in ("8x8", "128") for s in (0, 1, 2)]
+    found = {}
+    for rule_method, outputs, wildcards in jobs:
+        w = dict(pair.split("=") for pair in wildcards.split(", "))
+        assert w["method"] == rule_method
+        found[w["method"], w["coverage"], int(w["seed"])] = set(outputs.split(", "))
+    assert len(jobs) == len(found) == len(cells) and set(found) == set(cells)  # one job per cell
+    for (method, coverage, seed), outputs in found.items():
+        # SFT cells have their final model; on-policy ones a checkpoint at step 5 of 10 as well
+        checkpoints = ["final"] if method.startswith("sft_") else ["step5", "final"]
+        cell = f"results/grid/{method}/{coverage}/seed{seed}/eval"
+        assert outputs == {f"{cell}/{c}/{split}{ext}" for c in checkpoints for split in ("seen", "in_domain", "ood")
+                           for ext in (".samples.jsonl", ".json")}
 
 
 def test_bad_config_stops_before_any_job(tmp_path):
@@ -138,13 +159,15 @@ def test_job_times_come_from_every_jobs_benchmark_file(test_run):
                          capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     rows = {line.split()[0]: line.split()[1:] for line in run.stdout.splitlines()[1:-1]}
-    # one benchmark file per job of the test config's 67, under its rule's name
+    # one benchmark file per job of the test config's 57, under its rule's name
     jobs = {rule: int(cols[0]) for rule, cols in rows.items()}
-    assert jobs["evaluate_checkpoint"] == 24 and jobs["train_onpolicy"] == 10 and jobs["teacher_traces"] == 4
-    assert sum(jobs.values()) == 67 and run.stdout.splitlines()[-1].split()[2] == "67"
+    assert {rule: jobs[rule] for rule in jobs if rule.startswith("evaluate_cell_")} == evaluations(
+        dict.fromkeys(TEST_METHODS, 2))
+    assert jobs["train_onpolicy"] == 10 and jobs["teacher_traces"] == 4
+    assert sum(jobs.values()) == 57 and run.stdout.splitlines()[-1].split()[2] == "57"
     assert all(float(cols[1]) >= 0 for cols in rows.values())  # total seconds, measured
     # the run's own table, made before its rule's benchmark file was written, has every other job
     table = pd.read_csv(test_run / "results/summary/job_times.csv", index_col="rule")
-    assert "job_times" not in table.index and table["jobs"].sum() == 66
+    assert "job_times" not in table.index and table["jobs"].sum() == 56
     assert table["jobs"].to_dict() == {rule: n for rule, n in jobs.items() if rule != "job_times"}
     assert (test_run / "results/figures/job_times.png").stat().st_size > 0

@@ -2,6 +2,9 @@
 # base model and evaluated at every checkpoint on seen, unseen in-domain and OOD problems.
 
 
+include: "grid_common.smk"
+
+
 rule coverage:
     """One task-coverage training set (nested in the larger ones) and its distinct problems."""
     input:
@@ -55,4 +58,5 @@ rule evaluate_base_grid:
 
 include: "grid_offpolicy.smk"
 include: "grid_onpolicy.smk"
+include: "grid_evaluate.smk"
 include: "grid_summary.smk"

@@ -10,10 +10,12 @@ split stays one.
 from __future__ import annotations
 
 from collections import defaultdict
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from selfdistill.evaluation.metrics import summarize
+
+if TYPE_CHECKING:  # only the findings use a frame; evaluation jobs need not import pandas
+    import pandas as pd
 
 
 def benchmark_of(problem_id: str) -> str | None:

@@ -40,11 +40,13 @@ def per_rule(jobs: pd.DataFrame) -> pd.DataFrame:
 
 def format_table(jobs: pd.DataFrame) -> str:
     """`per_rule` as a fixed-width text table with a line for all jobs."""
-    lines = [f"{'rule':22s} {'jobs':>4s} {'total s':>8s} {'mean s':>7s} {'max s':>6s} {'max MB':>7s} {'cpu s':>7s}"]
-    for r in per_rule(jobs).itertuples():
-        lines.append(f"{r.Index:22s} {r.jobs:4d} {r.total_s:8.0f} {r.mean_s:7.0f} {r.max_s:6.0f} "
+    table = per_rule(jobs)
+    w = max(22, *map(len, table.index))  # evaluate_cell_<method> runs long
+    lines = [f"{'rule':{w}s} {'jobs':>4s} {'total s':>8s} {'mean s':>7s} {'max s':>6s} {'max MB':>7s} {'cpu s':>7s}"]
+    for r in table.itertuples():
+        lines.append(f"{r.Index:{w}s} {r.jobs:4d} {r.total_s:8.0f} {r.mean_s:7.0f} {r.max_s:6.0f} "
                      f"{r.max_rss_mb:7.0f} {r.cpu_s:7.0f}")
-    lines.append(f"{'all jobs':22s} {len(jobs):4d} {jobs['s'].sum():8.0f}")
+    lines.append(f"{'all jobs':{w}s} {len(jobs):4d} {jobs['s'].sum():8.0f}")
     return "\n".join(lines)
 
 

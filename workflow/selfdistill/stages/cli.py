@@ -49,9 +49,26 @@ def stage_run(description: str, argv: list[str] | None = None):
     for path in outputs.values():
         plain_modes(path)
     main = sys.modules["__main__"].__spec__
-    write_records(stage=main.name if main else description, params=params, inputs=inputs, outputs=outputs,
-                  started=started, cell=json.loads(args.cell), stage_code=code_hash(main.name) if main else None,
-                  rule=args.rule)
+    cell = json.loads(args.cell)
+    for label, (part_in, part_out) in parts(inputs, outputs).items():
+        # keys sorted as --cell gives them, so a part's record reads as a one-checkpoint job's
+        part_cell = cell if label is None else dict(sorted({**cell, "checkpoint": label}.items()))
+        write_records(stage=main.name if main else description, params=params, inputs=part_in, outputs=part_out,
+                      started=started, cell=part_cell, stage_code=code_hash(main.name) if main else None,
+                      rule=args.rule)
+
+
+def parts(inputs: dict[str, str], outputs: dict[str, str]) -> dict[str | None, tuple[dict, dict]]:
+    """{label: (inputs, outputs)} of a job that runs one stage on several checkpoints: a name
+    `<name>@<label>` belongs to checkpoint <label> as <name>, a name without one to every
+    checkpoint. One part, labelled None, where no name has a label."""
+    labels = list(dict.fromkeys(name.partition("@")[2] for name in [*inputs, *outputs] if "@" in name))
+
+    def of(files: dict[str, str], label: str | None) -> dict[str, str]:
+        return {name.partition("@")[0]: path for name, path in files.items()
+                if name.partition("@")[2] in ("", label)}
+
+    return {label: (of(inputs, label), of(outputs, label)) for label in labels or [None]}
 
 
 def seed_everything(seed: int) -> None:
