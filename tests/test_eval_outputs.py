@@ -92,3 +92,22 @@ def test_one_job_on_several_checkpoints_writes_what_a_job_per_checkpoint_writes(
     # the two checkpoints are different models, so the comparison above could have failed
     assert (tmp_path / "together/step1/ood.samples.jsonl").read_bytes() != (
         tmp_path / "together/final/ood.samples.jsonl").read_bytes()
+
+
+def test_a_checkpoint_evaluated_in_its_own_process_writes_what_it_writes_in_this_one(tmp_path):
+    from types import SimpleNamespace
+
+    from selfdistill.stages.sample import evaluate, in_own_process
+
+    model = make_model_dir(tmp_path / "model")
+    prompts = tmp_path / "ood.jsonl"
+    write_jsonl(prompts, PROBLEMS)
+    params = {"world": "arith", "backend": "hf", "batch_size": 2, "sampling": SAMPLING}
+    for how, run in (("here", evaluate), ("apart", lambda *args: in_own_process(evaluate, *args))):
+        run(params, SimpleNamespace(model=model, prompts_ood=prompts),
+            SimpleNamespace(samples_ood=tmp_path / how / "s.jsonl", metrics_ood=tmp_path / how / "m.json"))
+    for name in ("s.jsonl", "m.json"):
+        assert (tmp_path / "apart" / name).read_bytes() == (tmp_path / "here" / name).read_bytes()
+    with pytest.raises(SystemExit, match="exit code"):
+        in_own_process(evaluate, params, SimpleNamespace(model=tmp_path / "missing", prompts_ood=prompts),
+                       SimpleNamespace(samples_ood=tmp_path / "x.jsonl", metrics_ood=tmp_path / "x.json"))

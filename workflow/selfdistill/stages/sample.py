@@ -5,8 +5,11 @@ traces, whose prompts carry the richness context. Inputs `prompts<X>` pair with 
 `samples<X>` and `metrics<X>` for any suffix X, so one job evaluates a checkpoint on several
 splits while loading the model once; inputs and outputs named `<name>@<label>` (stages/cli.py)
 make one job evaluate several checkpoints, one after another, each as a job of its own would.
+Under vLLM each checkpoint gets a process of its own: an engine does not reliably hand back its
+GPU memory to the process that made it, so the next checkpoint's engine could not start.
 """
 import gc
+import multiprocessing
 from types import SimpleNamespace
 
 from selfdistill.data.problems import read_problems
@@ -21,8 +24,22 @@ from selfdistill.stages.cli import parts, stage_run
 
 def main(argv=None):
     with stage_run(__doc__, argv) as (params, inp, out):
-        for part_in, part_out in parts(vars(inp), vars(out)).values():
-            evaluate(params, SimpleNamespace(**part_in), SimpleNamespace(**part_out))
+        runs = list(parts(vars(inp), vars(out)).values())
+        for part_in, part_out in runs:
+            args = (params, SimpleNamespace(**part_in), SimpleNamespace(**part_out))
+            if params["backend"] != "hf" and len(runs) > 1:
+                in_own_process(evaluate, *args)
+            else:
+                evaluate(*args)
+
+
+def in_own_process(function, *args) -> None:
+    """`function(*args)` in a fresh interpreter, which hands every byte it held back on exit."""
+    process = multiprocessing.get_context("spawn").Process(target=function, args=args)
+    process.start()
+    process.join()
+    if process.exitcode:
+        raise SystemExit(f"evaluating {args[1].model} failed (exit code {process.exitcode}); its error is above")
 
 
 def evaluate(params: dict, inp: SimpleNamespace, out: SimpleNamespace) -> None:
