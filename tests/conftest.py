@@ -38,3 +38,16 @@ def test_run(tmp_path_factory):
     logs = "\n".join(f"--- {p}\n{p.read_text()[-3000:]}" for p in sorted(workdir.glob("logs/**/*.log")))
     assert run.returncode == 0, run.stderr[-5000:] + logs
     return workdir
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    """torch on one thread for a module's tests: their models are tiny, so extra threads only spin
+    against each other and against any other process on the machine (seen: 5 s on one thread,
+    90 s on two under load)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -65,14 +65,7 @@ def make_model_dir(path, prefer=None):
     return str(path)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    # the model is tiny, so extra threads only spin against each other and against any
-    # other process on the machine (seen: 5 s on one thread, 90 s on two under load)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

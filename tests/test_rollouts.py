@@ -17,12 +17,7 @@ ROWS = [{"problem_id": f"p{i}", "prompt": f"What is {i}+2?", "answer": str(i + 2
 METHODS = ["sdpo_s", "sdpo_s_keepdoubt", "grpo"]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
