@@ -50,12 +50,12 @@ def stage_run(description: str, argv: list[str] | None = None):
         plain_modes(path)
     main = sys.modules["__main__"].__spec__
     cell = json.loads(args.cell)
+    stage, stage_code = (main.name, code_hash(main.name)) if main else (description, None)  # once per job
     for label, (part_in, part_out) in parts(inputs, outputs).items():
         # keys sorted as --cell gives them, so a part's record reads as a one-checkpoint job's
         part_cell = cell if label is None else dict(sorted({**cell, "checkpoint": label}.items()))
-        write_records(stage=main.name if main else description, params=params, inputs=part_in, outputs=part_out,
-                      started=started, cell=part_cell, stage_code=code_hash(main.name) if main else None,
-                      rule=args.rule)
+        write_records(stage=stage, params=params, inputs=part_in, outputs=part_out, started=started,
+                      cell=part_cell, stage_code=stage_code, rule=args.rule)
 
 
 def parts(inputs: dict[str, str], outputs: dict[str, str]) -> dict[str | None, tuple[dict, dict]]:
