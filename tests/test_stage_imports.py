@@ -43,3 +43,20 @@ def test_seeding_still_reaches_torch():
     first = torch.rand(2)
     seed_everything(3)
     assert torch.equal(first, torch.rand(2))
+
+
+def test_stage_body_runs_with_imports_frozen(tmp_path):
+    # what was imported before the body is left out of garbage collection, for the job's run and exit
+    out = tmp_path / "out.txt"
+    code = ("import gc, json; from selfdistill.stages.cli import stage_run\n"
+            "before = gc.get_freeze_count()\n"
+            f"with stage_run('probe', ['--out', 'x={out}']) as (params, inp, outp):\n"
+            "    inside = gc.get_freeze_count()\n"
+            "    open(outp.x, 'w').write('made')\n"
+            "print(json.dumps([before, inside]))")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(WORKFLOW), os.environ.get("PYTHONPATH", "")])}
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert run.returncode == 0, run.stderr[-3000:]
+    before, inside = json.loads(run.stdout.splitlines()[-1])
+    assert before == 0 and inside > 1000
+    assert out.read_text() == "made" and Path(f"{out}.prov.json").exists()
