@@ -1,7 +1,8 @@
 """Seconds from process start to a stage's first useful work: a fresh interpreter that imports
-`selfdistill.stages.<name>` (all a job does before its body runs), timed from outside, median of
-`--runs`, as wall time and as CPU time (user + system, which other processes on a busy machine
-hardly change), and which heavy packages that pulled in. With `--before DIR` (a `workflow/` folder of
+`selfdistill.stages.<name>` (all a job does before its body runs) and reports the moment it is
+ready, median of `--runs`, as wall time, as CPU time of the whole process (user + system, which
+other processes on a busy machine hardly change) and, apart, the seconds the interpreter then
+takes to exit (paid by every job too), and which heavy packages the import pulled in. With `--before DIR` (a `workflow/` folder of
 another commit, e.g. `git archive <rev> workflow | tar -x -C DIR`) each run of the two trees
 alternates, so a busy machine slows both alike.
 
@@ -27,13 +28,19 @@ def cpu_of_children() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def start_once(workflow: Path, stage: str) -> tuple[float, float, list[str]]:
-    code = (f"import json, sys; import selfdistill.stages.{stage}; "
-            f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))")
-    started, cpu = time.perf_counter(), cpu_of_children()
+def start_once(workflow: Path, stage: str) -> tuple[float, float, float, list[str]]:
+    """(seconds to ready, CPU seconds of the process, seconds from ready to exit, heavy imports)."""
+    # the body is empty, but it runs inside stage_run as a job's does, so the exit is a job's exit
+    code = (f"import json, sys, time; import selfdistill.stages.{stage}; ready = time.time()\n"
+            "from selfdistill.stages.cli import stage_run\n"
+            "with stage_run('start-up probe', []): pass\n"
+            f"print(json.dumps([ready, [m for m in {HEAVY!r} if m in sys.modules]]))")
+    started, cpu = time.time(), cpu_of_children()
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**os.environ, "PYTHONPATH": str(workflow)})
-    return time.perf_counter() - started, cpu_of_children() - cpu, json.loads(run.stdout.splitlines()[-1])
+    ended = time.time()
+    ready, heavy = json.loads(run.stdout.splitlines()[-1])
+    return ready - started, cpu_of_children() - cpu, ended - ready, heavy
 
 
 def main() -> None:
@@ -44,16 +51,17 @@ def main() -> None:
     trees = {"after": Path(__file__).resolve().parents[1] / "workflow"}
     if args.before:
         trees = {"before": args.before, **trees}
-    columns = [f"{t} {kind}" for kind in ("wall s", "cpu s") for t in trees]
+    columns = [f"{t} {kind}" for kind in ("ready s", "cpu s", "exit s") for t in trees]
     print(f"{'stage':20s} " + " ".join(f"{c:>13s}" for c in columns) + "  heavy imports (" + ", ".join(trees) + ")")
     for stage in STAGES:
-        wall, cpu, heavy = {t: [] for t in trees}, {t: [] for t in trees}, {}
+        ready, cpu, exit_, heavy = {t: [] for t in trees}, {t: [] for t in trees}, {t: [] for t in trees}, {}
         for _ in range(args.runs):
             for tree, path in trees.items():
-                w, c, heavy[tree] = start_once(path, stage)
-                wall[tree].append(w)
+                r, c, e, heavy[tree] = start_once(path, stage)
+                ready[tree].append(r)
                 cpu[tree].append(c)
-        medians = " ".join(f"{statistics.median(m[t]):13.2f}" for m in (wall, cpu) for t in trees)
+                exit_[tree].append(e)
+        medians = " ".join(f"{statistics.median(m[t]):13.2f}" for m in (ready, cpu, exit_) for t in trees)
         print(f"{stage:20s} {medians}  " + " | ".join(",".join(heavy[t]) or "-" for t in trees), flush=True)
 
 
