@@ -153,27 +153,14 @@ def time_generator(gen, texts: list[str], sizes: Sizes) -> list[dict]:
     return out
 
 
-@torch.inference_mode()
-def time_plain_generate(gen: HFGenerator, texts: list[str], sizes: Sizes) -> list[dict]:
-    """Tokens/s of model.generate itself on HFGenerator's model, every row forced to full length."""
-    out = []
-    for batch in sizes.batches:
-        enc = gen.tokenizer(texts[:batch], add_special_tokens=False, padding=True, return_tensors="pt").to(gen.device)
-        started = time.perf_counter()
-        gen.model.generate(**enc, do_sample=True, temperature=1.0, top_p=1.0, top_k=0, max_new_tokens=sizes.new_tokens,
-                           min_new_tokens=sizes.new_tokens, pad_token_id=gen.tokenizer.pad_token_id)
-        if gen.device.startswith("cuda"):
-            torch.cuda.synchronize()
-        out.append(rate(batch * sizes.new_tokens, time.perf_counter() - started, batch=batch))
-    return out
-
-
 def time_hf(model_dir: Path, sizes: Sizes) -> dict:
     """HFGenerator and plain model.generate on the same model and prompts, one after the other at
     each batch size, and the ratio of their tokens/s."""
     gen = HFGenerator(str(model_dir), batch_size=max(sizes.batches))
     texts = prompts(gen.tokenizer, max(sizes.batches), sizes)
-    fast, plain = time_generator(gen, texts, sizes), time_plain_generate(gen, texts, sizes)
+    fast = time_generator(gen, texts, sizes)
+    gen.plain = True  # the same model, prompts and sampling through one model.generate call per batch
+    plain = time_generator(gen, texts, sizes)
     ratios = [{"batch": f["batch"], "generator_over_plain": round(f["tokens_per_s"] / p["tokens_per_s"], 2)}
               for f, p in zip(fast, plain)]
     for f, p, r in zip(fast, plain, ratios):

@@ -1,10 +1,10 @@
 """Seconds from process start to a stage's first useful work: a fresh interpreter that imports
 `selfdistill.stages.<name>` (all a job does before its body runs) and reports the moment it is
-ready, median of `--runs`, as wall time, as CPU time of the whole process (user + system, which
-other processes on a busy machine hardly change) and, apart, the seconds the interpreter then
-takes to exit (paid by every job too), and which heavy packages the import pulled in. With `--before DIR` (a `workflow/` folder of
-another commit, e.g. `git archive <rev> workflow | tar -x -C DIR`) each run of the two trees
-alternates, so a busy machine slows both alike.
+ready. Median of `--runs` of that wall time, of the whole process's CPU time (user + system,
+which other processes on a busy machine hardly change) and of the seconds the interpreter then
+takes to exit (which every job pays too), and the heavy packages the import pulled in. With
+`--before DIR` (a `workflow/` folder of another commit, e.g. `git archive <rev> workflow | tar -x
+-C DIR`) each run of the two trees alternates, so a busy machine slows both alike.
 
 Usage: python benchmarks/stage_startup.py [--runs 5] [--before DIR/workflow]
 """
@@ -54,14 +54,14 @@ def main() -> None:
     columns = [f"{t} {kind}" for kind in ("ready s", "cpu s", "exit s") for t in trees]
     print(f"{'stage':20s} " + " ".join(f"{c:>13s}" for c in columns) + "  heavy imports (" + ", ".join(trees) + ")")
     for stage in STAGES:
-        ready, cpu, exit_, heavy = {t: [] for t in trees}, {t: [] for t in trees}, {t: [] for t in trees}, {}
+        runs, heavy = {t: [] for t in trees}, {}
         for _ in range(args.runs):
             for tree, path in trees.items():
-                r, c, e, heavy[tree] = start_once(path, stage)
-                ready[tree].append(r)
-                cpu[tree].append(c)
-                exit_[tree].append(e)
-        medians = " ".join(f"{statistics.median(m[t]):13.2f}" for m in (ready, cpu, exit_) for t in trees)
+                *seconds, heavy[tree] = start_once(path, stage)
+                runs[tree].append(seconds)
+        # (ready, cpu, exit) per run -> their medians, in the columns' order
+        medians = {t: [statistics.median(column) for column in zip(*runs[t])] for t in trees}
+        medians = " ".join(f"{medians[t][kind]:13.2f}" for kind in range(3) for t in trees)
         print(f"{stage:20s} {medians}  " + " | ".join(",".join(heavy[t]) or "-" for t in trees), flush=True)
 
 
