@@ -21,8 +21,8 @@ from pathlib import Path
 import torch
 import yaml
 
-from selfdistill.data.arith import ArithConfig, make_splits
-from selfdistill.data.arith_corpus import correct_expert_trace, pretrain_examples
+from selfdistill.data.arith import Difficulty, draw
+from selfdistill.data.arith_corpus import error_model, pretrain_examples, split_rows
 from selfdistill.data.section3 import contexts, first_correct, select_problems
 from selfdistill.data.templates import student_prompt
 from selfdistill.data.worlds import grader
@@ -46,14 +46,16 @@ def merged(base: dict, override: dict) -> dict:
 
 
 def world(cfg: dict) -> tuple[dict, list[dict]]:
-    """The splits as rows (as the world stage writes them) and the pretraining corpus."""
-    arith = ArithConfig.from_dict(cfg["arith"])
-    splits, rng = make_splits(arith), random.Random(arith.seed + 1)
-    rows = {name: [{"problem_id": p.problem_id, "prompt": student_prompt(p.text), "answer": str(p.answer),
-                    "reference": correct_expert_trace(p, rng, arith.style)} for p in splits[name]]
-            for name in ("train", "in_domain", "ood")}
+    """The splits as rows (as the world stage writes them) and the pretraining corpus (as the
+    corpus stage does)."""
     a = cfg["arith"]
-    corpus = pretrain_examples(splits["pretrain"], rng, arith.style, a["guided_full"], a["guided_nothink"],
+    errors, seed = error_model(a["errors"], a[a["errors"]]), a["seed"]
+    sources = {"train": ("in_domain", "train_size"), "in_domain": ("in_domain", "heldout_size"),
+               "ood": ("ood", "ood_size")}
+    rows = {name: split_rows(draw(seed, name, Difficulty(**a[diff]), a[size]), random.Random(f"{seed}/{name}/reference"),
+                             errors) for name, (diff, size) in sources.items()}
+    corpus = pretrain_examples(draw(seed, "pretrain", Difficulty(**a["pretrain"]), a["pretrain_size"]),
+                               random.Random(f"{seed}/corpus"), errors, a["guided_full"], a["guided_nothink"],
                                a["guided_unchecked"])
     return rows, corpus
 

@@ -74,9 +74,10 @@ BAD_CONFIGS = [
     ("- grid\n", ["bad.yaml", "top level is a list"]),
     ({"grid": {"train": {"sdpo_s": {"lr": 0.1}}}},
      ["grid.train.sdpo_s", "'lr' was unexpected", "allowed keys here", "learning_rate", "distillation_alpha"]),
-    ({"arith": {"ood_size": 100000000}}, ["arith.ood_size", "100000000", "arith.ood has only 705722"]),
-    ({"arith": {"train_size": 1900, "heldout_size": 100000}},
-     ["arith.train_size + arith.heldout_size", "101900", "arith.in_domain has only 94462"]),
+    ({"arith": {"ood_size": 100000000}}, ["arith.ood_size", "100000000", "split 'ood' owns 10% of the 705722"]),
+    ({"arith": {"heldout_size": 10000}}, ["arith.heldout_size", "10000", "split 'in_domain' owns 10% of the 94462"]),
+    ({"arith": {"errors": "slips"}}, ["arith.errors", "'slips'", "'capability', 'style'"]),
+    ({"arith": {"capability": {"doubt": 2}}}, ["arith.capability.doubt", "2 is greater than the maximum of 1"]),
     ({"arith": {"train_size": 100}}, ["arith.train_size", "100", "coverage level '128'", "needs 128"]),
 ]
 

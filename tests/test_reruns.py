@@ -21,6 +21,16 @@ def dry_run(workdir: Path, *args: str, **kwargs):
     return scheduled(snakemake(workdir, "-n", "--cores", "2", "--configfile", str(TEST_CONFIG), *args, **kwargs))
 
 
+def test_changing_only_the_ood_split_reruns_its_evaluations_and_no_training(test_run, tmp_path):
+    """Chains of another length: the OOD split is redrawn; the corpus, the other splits and every
+    model stay as they are (each split has a stream and a share of the problem space of its own)."""
+    extra = tmp_path / "change.yaml"
+    extra.write_text("arith:\n  ood: {min_ops: 6, max_ops: 6, start_max: 15, operand_max: 5, mul_max: 3, value_max: 30}\n")
+    jobs = dry_run(test_run, "--configfile", str(TEST_CONFIG), str(extra))
+    assert jobs == {"world": 1, "evaluate_base": 2, "base_summary": 1, "evaluate_base_grid": 1,
+                    **evaluations(dict.fromkeys(TEST_METHODS, 2)), "grid_summary": 1, "all": 1, "job_times": 1}
+
+
 @pytest.mark.parametrize("change, expected", [
     # the student traces the teacher probe reads, and so the findings, change too
     ("section3:\n  traces_per_problem: 3\n",

@@ -13,9 +13,9 @@ from conftest import ROOT, TEST_CONFIG
 PAPER_CONFIG = ROOT / "config/paper/qwen3-8b-thinking.yaml"
 HEAVY = {"torch", "transformers", "trl", "datasets", "accelerate"}
 # the rules whose stages need no model (tests/test_stage_imports.py holds them to it)
-ANALYSIS_RULES = {"world", "coverage", "offpolicy_contexts", "base_summary", "richness_table", "grid_summary",
+ANALYSIS_RULES = {"world", "corpus", "coverage", "offpolicy_contexts", "base_summary", "richness_table", "grid_summary",
                   "job_times"}
-LOCAL_RULES = {"all", "world", "fetch_model", "coverage", "offpolicy_contexts", "base_summary", "richness_table",
+LOCAL_RULES = {"all", "world", "corpus", "fetch_model", "coverage", "offpolicy_contexts", "base_summary", "richness_table",
                "grid_summary", "job_times"}
 
 RULES_PROBE = """
@@ -101,7 +101,7 @@ def test_only_resuming_training_is_retried(default):
 
 def test_summaries_and_downloads_run_where_snakemake_runs(default, paper):
     assert {name for name, rule in default.items() if rule["local"]} == LOCAL_RULES - {"fetch_model"}
-    assert {name for name, rule in paper.items() if rule["local"]} == LOCAL_RULES
+    assert {name for name, rule in paper.items() if rule["local"]} == LOCAL_RULES - {"corpus"}
 
 
 def test_planning_the_default_study_imports_no_torch(tmp_path):
@@ -125,6 +125,6 @@ def test_every_job_records_the_rule_that_ran_it(tmp_path):
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     jobs = re.findall(r"^rule (\w+):\n(?:.*\n)*?Shell command: .*?-m selfdistill\.stages\.\w+ --rule (\w+) ",
                       run.stdout, flags=re.M)
-    assert len(jobs) == run.stdout.count("Shell command: ") - 1 == 57  # all of them but `all`
+    assert len(jobs) == run.stdout.count("Shell command: ") - 1 == 60  # all of them but `all`
     assert all(rule == named for rule, named in jobs), [job for job in jobs if job[0] != job[1]]
     assert {"evaluate_base", "teacher_traces", "evaluate_cell_sdpo_s"} <= {rule for rule, _ in jobs}

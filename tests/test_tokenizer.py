@@ -4,6 +4,7 @@ import random
 
 from selfdistill.data import arith
 from selfdistill.data.arith_corpus import correct_expert_trace
+from selfdistill.data.arith_style import ExpertStyle, StyleErrors
 from selfdistill.data.templates import analysis_teacher_prompt, student_prompt
 from selfdistill.models.tokenizer import build_tokenizer
 
@@ -13,7 +14,7 @@ DIFF = arith.Difficulty(min_ops=3, max_ops=6, start_max=15, operand_max=5, mul_m
 def test_labels_and_instructions_are_single_tokens_wherever_they_stand():
     rng = random.Random(0)
     problems = [arith.sample_problem(rng, DIFF) for _ in range(50)]
-    texts = [analysis_teacher_prompt(student_prompt(p.text), correct_expert_trace(p, rng, arith.ExpertStyle()))
+    texts = [analysis_teacher_prompt(student_prompt(p.text), correct_expert_trace(p, rng, StyleErrors(ExpertStyle())))
              for p in problems]
     tok = build_tokenizer(texts)
     for p, text in zip(problems, texts):

@@ -159,15 +159,15 @@ def test_job_times_come_from_every_jobs_benchmark_file(test_run):
                          capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     rows = {line.split()[0]: line.split()[1:] for line in run.stdout.splitlines()[1:-1]}
-    # one benchmark file per job of the test config's 57, under its rule's name
+    # one benchmark file per job of the test config's 60, under its rule's name
     jobs = {rule: int(cols[0]) for rule, cols in rows.items()}
     assert {rule: jobs[rule] for rule in jobs if rule.startswith("evaluate_cell_")} == evaluations(
         dict.fromkeys(TEST_METHODS, 2))
-    assert jobs["train_onpolicy"] == 10 and jobs["teacher_traces"] == 4
-    assert sum(jobs.values()) == 57 and run.stdout.splitlines()[-1].split()[2] == "57"
+    assert jobs["train_onpolicy"] == 10 and jobs["teacher_traces"] == 4 and jobs["world"] == 3
+    assert sum(jobs.values()) == 60 and run.stdout.splitlines()[-1].split()[2] == "60"
     assert all(float(cols[1]) >= 0 for cols in rows.values())  # total seconds, measured
     # the run's own table, made before its rule's benchmark file was written, has every other job
     table = pd.read_csv(test_run / "results/summary/job_times.csv", index_col="rule")
-    assert "job_times" not in table.index and table["jobs"].sum() == 56
+    assert "job_times" not in table.index and table["jobs"].sum() == 59
     assert table["jobs"].to_dict() == {rule: n for rule, n in jobs.items() if rule != "job_times"}
     assert (test_run / "results/figures/job_times.png").stat().st_size > 0

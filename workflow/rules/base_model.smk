@@ -3,7 +3,7 @@ if MODEL["name"] == "built_in":
     rule base_model:
         """Tokenizer and tiny decoder pretrained from scratch; a normal Hugging Face checkpoint."""
         input:
-            corpus=rules.world.output.corpus,
+            corpus=CORPUS,
         output:
             model=directory(BASE_MODEL),
         log:

@@ -24,6 +24,8 @@ RESULTS = "results"
 BASE_MODEL = f"{RESULTS}/base_model"
 SPLITS = ("train", "in_domain", "ood")
 EVAL_SPLITS = ("in_domain", "ood")
+WORLD = {split: f"{RESULTS}/world/{split}.jsonl" for split in SPLITS}
+CORPUS = f"{RESULTS}/world/pretrain_corpus.jsonl"
 MODEL = config["model"]
 GRID = config["grid"]
 GRID_DIR = f"{RESULTS}/grid"
@@ -107,6 +109,44 @@ def compute_resources(name):
     """A rule's resources for running `selfdistill.stages.<name>`: its GPU count, memory and run
     time from the config's compute section (none where that is absent)."""
     return rule_resources(COMPUTE, name)
+
+
+# The arithmetic world (world.smk): each split and the corpus see only their own settings
+
+
+def arith_model_settings():
+    arith = config["arith"]
+    return {
+        "seed": arith["seed"],
+        "errors": arith["errors"],
+        "error_model": arith[arith["errors"]],
+    }
+
+
+def arith_split_settings(wildcards):
+    arith = config["arith"]
+    difficulty, size = {
+        "train": ("in_domain", "train_size"),
+        "in_domain": ("in_domain", "heldout_size"),
+        "ood": ("ood", "ood_size"),
+    }[wildcards.split]
+    return {
+        **arith_model_settings(),
+        "split": wildcards.split,
+        "difficulty": arith[difficulty],
+        "size": arith[size],
+    }
+
+
+def arith_corpus_settings(wildcards):
+    arith = config["arith"]
+    mix = ("guided_full", "guided_unchecked", "guided_nothink")
+    return {
+        **arith_model_settings(),
+        "difficulty": arith["pretrain"],
+        "size": arith["pretrain_size"],
+        **{k: arith[k] for k in mix},
+    }
 
 
 # Evaluation of the base model (evaluate.smk)

@@ -3,7 +3,7 @@ rule evaluate_base:
     epistemic words banned."""
     input:
         model=BASE_MODEL,
-        prompts=f"{RESULTS}/world/{{split}}.jsonl",
+        prompts=lambda w: WORLD[w.split],
     output:
         samples=f"{RESULTS}/eval/base/{{split}}/{{decoding}}.samples.jsonl",
         metrics=f"{RESULTS}/eval/base/{{split}}/{{decoding}}.json",

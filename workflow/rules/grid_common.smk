@@ -36,7 +36,7 @@ def coverage_source(wildcards):
     """The world's fixed set for this level where it has one (the study's files), else the pool
     the level is drawn from."""
     fixed = dict(rules.world.output.items()).get(f"coverage_{wildcards.coverage}")
-    return {"given": fixed} if fixed else {"pool": rules.world.output.train}
+    return {"given": fixed} if fixed else {"pool": WORLD["train"]}
 
 
 def coverage_settings(wildcards):
@@ -51,7 +51,7 @@ def base_grid_prompts(wildcards):
     if wildcards.split.startswith("seen_"):
         level = wildcards.split[len("seen_") :]
         return f"{GRID_DIR}/coverage/{level}.seen.jsonl"
-    return f"{RESULTS}/world/{wildcards.split}.jsonl"
+    return WORLD[wildcards.split]
 
 
 def offpolicy_protocol():

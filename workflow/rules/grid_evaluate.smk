@@ -10,8 +10,8 @@ for method in GRID["methods"]:
         input:
             **cell_models(method),
             prompts_seen=rules.coverage.output.seen,
-            prompts_in_domain=rules.world.output.in_domain,
-            prompts_ood=rules.world.output.ood,
+            prompts_in_domain=WORLD["in_domain"],
+            prompts_ood=WORLD["ood"],
         output:
             **cell_eval_outputs(method),
         log:

@@ -2,7 +2,7 @@ rule select_problems:
     """Training problems the base model solves at a middling rate, each with a correct sample s."""
     input:
         model=BASE_MODEL,
-        problems=rules.world.output.train,
+        problems=WORLD["train"],
     output:
         selected=f"{RESULTS}/section3/problems.jsonl",
     log:

@@ -1,23 +1,40 @@
 if config["world"] == "arith":
 
     rule world:
-        """The world's problem splits and the base model's pretraining corpus."""
+        """One problem split of the arithmetic world, from its own settings alone."""
         output:
-            train=f"{RESULTS}/world/train.jsonl",
-            in_domain=f"{RESULTS}/world/in_domain.jsonl",
-            ood=f"{RESULTS}/world/ood.jsonl",
-            corpus=f"{RESULTS}/world/pretrain_corpus.jsonl",
+            problems=f"{RESULTS}/world/{{split}}.jsonl",
         log:
-            "logs/world.log",
+            "logs/world_{split}.log",
         benchmark:
-            f"{BENCHMARKS}/world.tsv"
+            f"{BENCHMARKS}/world/{{split}}.tsv"
+        wildcard_constraints:
+            split="|".join(SPLITS),
         localrule: True
         conda:
             ANALYSIS_ENV
         params:
             cmd=stage("world"),
             code=stage_code("world"),
-            settings=settings(lambda w: config["arith"]),
+            settings=settings(arith_split_settings),
+        shell:
+            "{params.cmd} --params {params.settings:q} > {log} 2>&1"
+
+    rule corpus:
+        """The base model's pretraining corpus."""
+        output:
+            corpus=CORPUS,
+        log:
+            "logs/corpus.log",
+        benchmark:
+            f"{BENCHMARKS}/corpus.tsv"
+        localrule: True
+        conda:
+            ANALYSIS_ENV
+        params:
+            cmd=stage("corpus"),
+            code=stage_code("corpus"),
+            settings=settings(arith_corpus_settings),
         shell:
             "{params.cmd} --params {params.settings:q} > {log} 2>&1"
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import yaml
 from jsonschema import Draft202012Validator
 
+from selfdistill.data.arith import SHARES
 from selfdistill.data.arith_space import distinct_problems
 from selfdistill.data.coverage import LEVELS
 from selfdistill.data.mathdata import BENCHMARKS
@@ -125,13 +126,14 @@ def _arith_checks(config: dict) -> list[str]:
     if config["world"] != "arith":
         return []
     arith, out = config["arith"], []
-    for keys, difficulty in ((("train_size", "heldout_size"), "in_domain"), (("ood_size",), "ood"),
-                             (("pretrain_size",), "pretrain")):
-        wanted, space = sum(arith[k] for k in keys), distinct_problems(**arith[difficulty])
-        if space is not None and wanted > space:
-            out.append(f"config key {' + '.join(f'arith.{k}' for k in keys)}: {wanted} distinct problems "
-                       f"requested, but the difficulty arith.{difficulty} has only {int(space)}; ask for "
-                       f"fewer or widen arith.{difficulty}")
+    for key, split, difficulty in (("train_size", "train", "in_domain"), ("heldout_size", "in_domain", "in_domain"),
+                                   ("ood_size", "ood", "ood"), ("pretrain_size", "pretrain", "pretrain")):
+        space = distinct_problems(**arith[difficulty])
+        # each split owns a share of the problem space (selfdistill.data.arith.split_of)
+        if space is not None and arith[key] > SHARES[split] * space:
+            out.append(f"config key arith.{key}: {arith[key]} distinct problems requested, but split {split!r} "
+                       f"owns {SHARES[split]:.0%} of the {int(space)} that arith.{difficulty} holds; ask for fewer "
+                       f"or widen arith.{difficulty}")
     needs = {label: LEVELS[label][0] for label in config["grid"]["coverage"] if LEVELS[label][0] is not None}
     if needs and max(needs.values()) > arith["train_size"]:
         label = max(needs, key=needs.get)

@@ -1,20 +1,22 @@
-"""The arithmetic world: chains of integer operations and expert reasoning traces.
+"""The arithmetic world: chains of integer operations, the splits they fall into, and the trace
+format every expert writes.
 
-A problem is "Start with 7. (1) Add 5. (2) Multiply by 3. ..."; its answer is an integer. An
-expert trace writes one line per operation. At a *hard* step (a carry, a borrow or any
-multiplication) the expert's first result is sometimes wrong, and a verbalized doubt ("Wait, let
-me check") starts a slower, surer recomputation (counting, repeated addition) that either
-confirms the result or corrects it. Doubts also come on correct hard steps, so a doubt word is a
-useful but imperfect error flag. Errors that no doubt catches propagate to a wrong final answer.
+A problem is "Start with 7. (1) Add 5. (2) Multiply by 3. ..."; its answer is an integer. A trace
+writes one line per operation. At a *hard* step (a carry, a borrow or any multiplication) a
+verbalized doubt ("Wait, let me check:") may follow the first result and start a slower, surer
+recomputation (counting one at a time, repeated addition) whose result the chain goes on from.
+Where first results go wrong and how often doubts come is the error model's business
+(arith_capability.py, the default; arith_style.py, the world as it was first built).
 
-Everything here is deterministic given a `random.Random`; sizes and rates come from config
-(`ArithConfig`, filled from the `world.arith` section).
+Everything here is deterministic given the world's seed; sizes and ranges come from the `arith`
+section of the config.
 """
 from __future__ import annotations
 
+import hashlib
 import random
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 OPS = ("add", "sub", "mul")
 
@@ -27,24 +29,8 @@ class Difficulty:
     max_ops: int
     start_max: int        # starting value drawn from [2, start_max]
     operand_max: int      # add/subtract operand drawn from [2, operand_max]
-    mul_max: int          # multiplier drawn from [2, mul_max]
+    mul_max: int          # multiplier drawn from [2, mul_max]; 1: no multiplication
     value_max: int        # every intermediate value stays in [0, value_max]
-
-
-@dataclass(frozen=True)
-class ExpertStyle:
-    """How the expert that writes pretraining traces errs and doubts."""
-
-    error_rate: float = 0.3          # P(first result of a hard step is wrong)
-    doubt_on_error: float = 0.6      # P(doubt | wrong first result); slips no doubt catches stay
-    doubt_on_correct: float = 0.6    # P(doubt | right first result at a hard step)
-    # shown the final answer (c = s_nothink), the expert works more carefully and doubts less
-    answer_error_rate: float = 0.2
-    answer_doubt_on_error: float = 0.4
-    answer_doubt_on_correct: float = 0.4
-    # shown a solution that carries no checks of its own (regen), the solver copies it but works
-    # out this share of its hard steps itself, at the answer_* rates, and can slip there
-    spot_check: float = 0.3
 
 
 @dataclass(frozen=True)
@@ -67,6 +53,14 @@ class Problem:
             value = apply(op, value, x)
         return value
 
+    def facts(self) -> list[tuple[str, int, int]]:
+        """(op, value, operand) of every step of the right chain."""
+        value, out = self.start, []
+        for op, x in self.steps:
+            out.append((op, value, x))
+            value = apply(op, value, x)
+        return out
+
 
 # The last labelled item of every problem: where the chain ends is then found by the same look-up
 # as every step (the token after the next label), not by noticing that a label is missing.
@@ -83,19 +77,6 @@ def apply(op: str, value: int, x: int) -> int:
 
 def _digits(n: int) -> list[int]:
     return [int(c) for c in reversed(str(n))]
-
-
-def recheck(op: str, a: int, b: int) -> str:
-    """A slower but surer way to `a op b`: count one at a time for add/subtract, add repeatedly
-    to multiply. Each of its steps is a fact far easier than the direct result."""
-    if op == "mul":
-        parts, total = [], a
-        for _ in range(b - 1):
-            parts.append(f"{total} + {a} = {total + a}")
-            total += a
-        return ", ".join(parts)
-    step = 1 if op == "add" else -1
-    return f"counting from {a}: " + ", ".join(str(a + step * k) for k in range(1, b + 1))
 
 
 def is_hard(op: str, a: int, b: int) -> bool:
@@ -117,14 +98,27 @@ def _carries(a: int, b: int) -> list[int]:
     return sums
 
 
+def recheck(op: str, a: int, b: int) -> str:
+    """A slower but surer way to `a op b`: count one at a time for add/subtract, add repeatedly
+    to multiply. Each of its steps is a fact far easier than the direct result."""
+    if op == "mul":
+        parts, total = [], a
+        for _ in range(b - 1):
+            parts.append(f"{total} + {a} = {total + a}")
+            total += a
+        return ", ".join(parts)
+    step = 1 if op == "add" else -1
+    return f"counting from {a}: " + ", ".join(str(a + step * k) for k in range(1, b + 1))
+
+
 def sample_problem(rng: random.Random, diff: Difficulty) -> Problem:
     """Draws a chain whose intermediate values all stay in [0, value_max]."""
     value = rng.randint(2, diff.start_max)
     start, steps = value, []
     for _ in range(rng.randint(diff.min_ops, diff.max_ops)):
-        choices = [("add", rng.randint(2, diff.operand_max)),
-                   ("sub", rng.randint(2, diff.operand_max)),
-                   ("mul", rng.randint(2, diff.mul_max))]
+        choices = [("add", rng.randint(2, diff.operand_max)), ("sub", rng.randint(2, diff.operand_max))]
+        if diff.mul_max >= 2:
+            choices.append(("mul", rng.randint(2, diff.mul_max)))
         legal = [(o, x) for o, x in choices if 0 <= apply(o, value, x) <= diff.value_max]
         op, x = rng.choice(legal or [("add", 0)])
         if not legal:  # value near the top of the range: subtract it back down instead
@@ -133,20 +127,6 @@ def sample_problem(rng: random.Random, diff: Difficulty) -> Problem:
         value = apply(op, value, x)
     pid = f"{start}:" + ",".join(f"{o}{x}" for o, x in steps)
     return Problem(pid, start, tuple(steps))
-
-
-def sample_split(rng: random.Random, diff: Difficulty, size: int, exclude: set[str]) -> list[Problem]:
-    """`size` distinct problems none of which is in `exclude` (which is updated)."""
-    out = []
-    for _ in range(size * 50):
-        p = sample_problem(rng, diff)
-        if p.problem_id not in exclude:
-            exclude.add(p.problem_id)
-            out.append(p)
-            if len(out) == size:
-                return out
-    raise ValueError(f"could draw only {len(out)} distinct problems of {size} requested from {diff}; "
-                     "widen the difficulty ranges or ask for fewer problems")
 
 
 SYMBOL = {"add": "+", "sub": "-", "mul": "*"}
@@ -162,6 +142,9 @@ DOUBTS = (
     "Hmm, that seems off. Let me check:",
     "Hmm, that is likely wrong. Let me check:",
 )
+# how a check ends, naming the value the chain goes on from (the capability model's "So it is"
+# compares nothing: the recount's result stands, whatever the first result was)
+VERDICTS = ("Yes, it is", "Not -?\\d+, it is", "So it is")
 
 
 def shows_checks(trace: str) -> bool:
@@ -169,8 +152,8 @@ def shows_checks(trace: str) -> bool:
     return any(doubt in trace for doubt in DOUBTS)
 
 
-_CHECK = re.compile(r"-?\d+\. (?:" + "|".join(map(re.escape, DOUBTS)) + r") [^\n]*?\. (?:Yes, it is|Not -?\d+, it is) "
-                    r"(-?\d+)\.")
+_CHECK = re.compile(r"-?\d+\. (?:" + "|".join(map(re.escape, DOUBTS)) + r") [^\n]*?\. (?:" + "|".join(VERDICTS)
+                    + r") (-?\d+)\.")
 
 
 def without_checks(trace: str) -> str:
@@ -179,45 +162,41 @@ def without_checks(trace: str) -> str:
     return _CHECK.sub(r"\1.", trace)
 
 
-def slip(op: str, right: int) -> int:
-    """The expert's systematic slip at a hard step: a forgotten carry (add, multiply) or a
-    forgotten borrow (subtract). Being systematic, a model that imitates it learns one
-    specific wrong value, as real solvers repeat their typical mistakes."""
-    if op == "sub":
-        return right + 10
-    return right - 10 if right >= 10 else right + 1
+class Trace:
+    """A completion built piece by piece; a piece marked `loss=False` is shown but carries no loss
+    in training (selfdistill.training.sft): a wrong first result a correction follows."""
+
+    def __init__(self, text: str = ""):
+        self.parts: list[tuple[str, bool]] = [(text, True)] if text else []
+
+    def add(self, text: str, loss: bool = True) -> "Trace":
+        self.parts.append((text, loss))
+        return self
+
+    @property
+    def text(self) -> str:
+        return "".join(t for t, _ in self.parts)
+
+    @property
+    def no_loss(self) -> list[list[int]]:
+        """[start, end) character spans of the pieces without loss."""
+        spans, at = [], 0
+        for text, loss in self.parts:
+            if not loss:
+                spans.append([at, at + len(text)])
+            at += len(text)
+        return spans
+
+    def example(self, prompt: str) -> dict:
+        """A (prompt, completion) row; `no_loss` only where there is any, so traces without one
+        read as they always did."""
+        row = {"prompt": prompt, "completion": self.text}
+        return {**row, "no_loss": self.no_loss} if self.no_loss else row
 
 
-def expert_trace(problem: Problem, rng: random.Random, style: ExpertStyle, guided: bool = False,
-                 work_rate: float = 1.0) -> str:
-    """A reasoning trace with slips and doubts; each line restates the instruction it carries out.
-    `guided`: the expert knows where it must arrive, so it slips and doubts at the `answer_*` rates.
-    `work_rate`: the share of hard steps it works out itself; the rest it copies from a solution
-    in its context, right and without doubt."""
-    error_rate, on_error, on_correct = (
-        (style.answer_error_rate, style.answer_doubt_on_error, style.answer_doubt_on_correct) if guided
-        else (style.error_rate, style.doubt_on_error, style.doubt_on_correct))
-    value, lines = problem.start, [f"Start with {problem.start}."]
-    for i, (op, x) in enumerate(problem.steps, 1):
-        right = apply(op, value, x)
-        line = f"({i}) {instruction(op, x)}: {value} {SYMBOL[op]} {x} = "
-        # an uncaught slip can push the running value below zero; no column check exists there
-        if value >= 0 and right >= 0 and is_hard(op, value, x) and rng.random() < work_rate:
-            wrong = rng.random() < error_rate
-            first = slip(op, right) if wrong else right
-            doubt = rng.random() < (on_error if wrong else on_correct)
-            line += f"{first}."
-            if doubt:
-                # the running value is always the last number of a line, even after a correction
-                verdict = "Yes, it is" if first == right else f"Not {first}, it is"
-                line += f" {rng.choice(DOUBTS)} {recheck(op, value, x)}. {verdict} {right}."
-            else:
-                right = first
-        else:
-            line += f"{right}."
-        lines.append(line)
-        value = right
-    return finish(problem, lines, value)
+def step_line(i: int, op: str, value: int, x: int) -> str:
+    """A step's line up to its first result: the line restates its instruction and operands."""
+    return f"({i}) {instruction(op, x)}: {value} {SYMBOL[op]} {x} ="
 
 
 def confident_trace(problem: Problem) -> str:
@@ -225,7 +204,7 @@ def confident_trace(problem: Problem) -> str:
     value, lines = problem.start, [f"Start with {problem.start}."]
     for i, (op, x) in enumerate(problem.steps, 1):
         right = apply(op, value, x)
-        lines.append(f"({i}) {instruction(op, x)}: {value} {SYMBOL[op]} {x} = {right}.")
+        lines.append(f"{step_line(i, op, value, x)} {right}.")
         value = right
     return finish(problem, lines, value)
 
@@ -250,35 +229,33 @@ def grade(answer: str | None, problem_answer: int | str) -> bool:
         return False
 
 
-@dataclass(frozen=True)
-class ArithConfig:
-    """The `world.arith` config section."""
-
-    seed: int
-    pretrain_size: int
-    train_size: int
-    heldout_size: int
-    ood_size: int
-    pretrain: Difficulty
-    in_domain: Difficulty
-    ood: Difficulty
-    style: ExpertStyle = field(default_factory=ExpertStyle)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "ArithConfig":
-        return cls(seed=d["seed"], pretrain_size=d["pretrain_size"], train_size=d["train_size"],
-                   heldout_size=d["heldout_size"], ood_size=d["ood_size"],
-                   pretrain=Difficulty(**d["pretrain"]), in_domain=Difficulty(**d["in_domain"]),
-                   ood=Difficulty(**d["ood"]),
-                   style=ExpertStyle(**d["style"]))
+# Each problem belongs to one split, by a hash of the world's seed and the problem itself, so the
+# splits are disjoint whatever each one's settings are, and each is drawn from a random stream of
+# its own: changing one split (its size, its chains) leaves every other, the corpus included, as
+# it was. Shares of the problem space, not of any split's size.
+SHARES = {"pretrain": 0.55, "train": 0.25, "in_domain": 0.1, "ood": 0.1}
+SPLITS = ("train", "in_domain", "ood")
 
 
-def make_splits(cfg: ArithConfig) -> dict[str, list[Problem]]:
-    """All splits, disjoint by problem: train (the pool later stages draw from), in_domain (held
-    out, same distribution), ood (longer chains) and pretrain. Like a real base model, the
-    pretrained one has seen problems of every length; training and in-domain evaluation then
-    cover only the short ones, so OOD means outside the training distribution."""
-    rng, seen = random.Random(cfg.seed), set()
-    return {name: sample_split(rng, diff, size, seen) for name, diff, size in
-            (("train", cfg.in_domain, cfg.train_size), ("in_domain", cfg.in_domain, cfg.heldout_size),
-             ("ood", cfg.ood, cfg.ood_size), ("pretrain", cfg.pretrain, cfg.pretrain_size))}
+def split_of(seed: int, problem_id: str) -> str:
+    digest = hashlib.sha256(f"{seed}/{problem_id}".encode()).digest()
+    u, low = int.from_bytes(digest[:8], "big") / 2 ** 64, 0.0
+    for name, share in SHARES.items():
+        low += share
+        if u < low:
+            return name
+    return name
+
+
+def draw(seed: int, name: str, diff: Difficulty, size: int) -> list[Problem]:
+    """`size` distinct problems of split `name` (one of SHARES), from its own random stream."""
+    rng, seen, out = random.Random(f"{seed}/{name}"), set(), []
+    for _ in range(int(size * 50 / SHARES[name])):
+        p = sample_problem(rng, diff)
+        if p.problem_id not in seen and split_of(seed, p.problem_id) == name:
+            seen.add(p.problem_id)
+            out.append(p)
+            if len(out) == size:
+                return out
+    raise ValueError(f"could draw only {len(out)} distinct problems of {size} requested for split {name!r} from "
+                     f"{diff}; widen the difficulty ranges or ask for fewer problems")

@@ -2,32 +2,48 @@
 
 Most examples are unguided expert traces. A fraction carries a correct solution in a teacher
 template, standing for the in-context skill real LLMs bring to self-distillation (the study's
-Table 1, a premise of this world):
-- a full solution with its own checks in context (c = s): the target copies it, confident, no doubt;
-- a solution without checks in context (the model's own confident answer, as regen shows it):
-  the target copies it but works out some hard steps itself (`style.spot_check`), doubting and
-  slipping there as a solver that knows the answer does;
-- the final answer only (c = s_nothink): the target is an expert trace of a solver that knows
-  where it must arrive, so it slips less and doubts less.
+Table 1, a premise of this world): a full solution with its own checks (c = s), a full solution
+without checks (the form regen takes) and a solution's part after its thinking (c = s_nothink).
+What the target does with each is the error model's (`errors`): arith_capability.py (the
+default) or arith_style.py.
 """
 from __future__ import annotations
 
 import random
 
-from selfdistill.data.arith import ExpertStyle, Problem, answer_line, confident_trace, expert_trace, grade, shows_checks
+from selfdistill.data.arith import Problem, grade
+from selfdistill.data.arith_capability import CapabilityErrors, Habits
+from selfdistill.data.arith_style import ExpertStyle, StyleErrors
 from selfdistill.data.templates import analysis_teacher_prompt, onpolicy_teacher_prompt, student_prompt
-from selfdistill.evaluation.metrics import extract_answer
+from selfdistill.evaluation.metrics import extract_answer, strip_thinking
 
 MAX_TRIES = 20
+ERROR_MODELS = ("capability", "style")
 
 
-def correct_expert_trace(problem: Problem, rng: random.Random, style: ExpertStyle) -> str:
-    """An unguided expert trace that ends with the right answer (every slip in it caught by a doubt)."""
+def error_model(errors: str, settings: dict):
+    """The error model named by `arith.errors`, from its own section's settings."""
+    if errors == "capability":
+        return CapabilityErrors(Habits(**settings))
+    if errors == "style":
+        return StyleErrors(ExpertStyle(**settings))
+    raise ValueError(f"arith.errors={errors!r}: valid are {', '.join(map(repr, ERROR_MODELS))}")
+
+
+def correct_expert_trace(problem: Problem, rng: random.Random, errors) -> str:
+    """An unguided expert trace that ends with the right answer."""
     for _ in range(MAX_TRIES):
-        trace = expert_trace(problem, rng, style)
+        trace = errors.unguided(problem, rng).text
         if grade(extract_answer(trace), problem.answer):
             return trace
-    return confident_trace(problem)
+    return errors.confident(problem)
+
+
+def split_rows(problems: list[Problem], rng: random.Random, errors) -> list[dict]:
+    """A split as the world stage writes it; `reference` is a correct worked solution, for stages
+    that need one the model cannot give."""
+    return [{"problem_id": p.problem_id, "prompt": student_prompt(p.text), "answer": str(p.answer),
+             "reference": correct_expert_trace(p, rng, errors)} for p in problems]
 
 
 def teacher_prompt(rng: random.Random, prompt: str, solution: str) -> str:
@@ -36,24 +52,22 @@ def teacher_prompt(rng: random.Random, prompt: str, solution: str) -> str:
     return template(prompt, solution)
 
 
-def pretrain_examples(problems: list[Problem], rng: random.Random, style: ExpertStyle,
-                      guided_full: float, guided_nothink: float, guided_unchecked: float) -> list[dict]:
+def pretrain_examples(problems: list[Problem], rng: random.Random, errors, guided_full: float,
+                      guided_nothink: float, guided_unchecked: float) -> list[dict]:
     out = []
     for p in problems:
         prompt, u = student_prompt(p.text), rng.random()
         if u < guided_full:
             # an expert's solution shows its checks only where a doubt fired; one that shows none is
             # the unchecked kind below, so one rule holds throughout: what shows no check is re-checked
-            solution = correct_expert_trace(p, rng, style)
-            completion = (confident_trace(p) if shows_checks(solution)
-                          else expert_trace(p, rng, style, guided=True, work_rate=style.spot_check))
-            out.append({"prompt": teacher_prompt(rng, prompt, solution), "completion": completion})
+            solution = correct_expert_trace(p, rng, errors)
+            out.append(errors.shown_solution(p, rng, solution).example(teacher_prompt(rng, prompt, solution)))
         elif u < guided_full + guided_unchecked:
-            out.append({"prompt": teacher_prompt(rng, prompt, confident_trace(p)),
-                        "completion": expert_trace(p, rng, style, guided=True, work_rate=style.spot_check)})
+            solution = errors.confident(p)
+            out.append(errors.shown_solution(p, rng, solution).example(teacher_prompt(rng, prompt, solution)))
         elif u < guided_full + guided_unchecked + guided_nothink:
-            out.append({"prompt": teacher_prompt(rng, prompt, answer_line(p.answer)),
-                        "completion": expert_trace(p, rng, style, guided=True)})
+            context = strip_thinking(correct_expert_trace(p, rng, errors))
+            out.append(errors.shown_answer(p, rng, context).example(teacher_prompt(rng, prompt, context)))
         else:
-            out.append({"prompt": prompt, "completion": expert_trace(p, rng, style)})
+            out.append(errors.unguided(p, rng).example(prompt))
     return out

@@ -1,5 +1,5 @@
 """How many distinct problems an arithmetic difficulty can produce, so a config asking for more
-is refused before any job rather than after hours of drawing (selfdistill.data.arith.sample_split).
+is refused before any job rather than after hours of drawing (selfdistill.data.arith.draw).
 
 Counts the chains `arith.sample_problem` can reach: at each value every legal (op, operand), and
 where the three operands it draws can all be illegal, its fallback "subtract 1..value".
