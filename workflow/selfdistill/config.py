@@ -1,6 +1,7 @@
 """Config validation against the JSON schema, with errors that name the key and what is allowed."""
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -77,13 +78,25 @@ def _explain(error, root: dict) -> str | None:
     return f"config key {key}: {error.message}"
 
 
+def _non_finite(value, key: str = "") -> list[str]:
+    """Every NaN or infinity in the config: YAML reads .nan and .inf as numbers, and a JSON schema's
+    bounds compare false with NaN, so no range in the schema would stop one reaching a trainer."""
+    if isinstance(value, dict):
+        return [line for k, v in value.items() for line in _non_finite(v, f"{key}.{k}" if key else str(k))]
+    if isinstance(value, list):
+        return [line for i, v in enumerate(value) for line in _non_finite(v, f"{key}.{i}")]
+    if isinstance(value, float) and not math.isfinite(value):
+        return [f"config key {key}: {value} is not a finite number"]
+    return []
+
+
 def validate_config(config: dict, schema_path: Path = SCHEMA, root: str | Path = ".") -> None:
     """Raises ConfigError listing every problem, or returns None for a valid config. `root` is
     where relative paths in the config start (the repository root)."""
     schema = yaml.safe_load(schema_path.read_text())
     errors = sorted(Draft202012Validator(schema).iter_errors(config), key=lambda e: list(e.absolute_path))
-    problems = [line for e in errors if (line := _explain(e, schema)) is not None]
-    problems += _cross_checks(config, Path(root)) if not errors else []
+    problems = _non_finite(config) + [line for e in errors if (line := _explain(e, schema)) is not None]
+    problems += _cross_checks(config, Path(root)) if not problems else []
     if problems:
         raise ConfigError("invalid config:\n  " + "\n  ".join(problems))
 
