@@ -29,7 +29,7 @@ import yaml
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 import world_probe
-from selfdistill.data.arith import OPS, SYMBOL, Problem, apply
+from selfdistill.data.arith import OPS, SYMBOL, VERDICTS, Problem, apply
 from selfdistill.data.arith_corpus import error_model
 from selfdistill.decoding.generation import SamplingParams, load_generator
 from selfdistill.decoding.sampling import sample_and_grade
@@ -40,7 +40,8 @@ from selfdistill.evaluation.uncertainty import bootstrap
 from selfdistill.training.sft import run_sft
 
 STEP = re.compile(r"\(\d+\) [A-Za-z ]+ \d+: (\d+) ([+*-]) (\d+) = (-?\d+)\.")
-RECOUNT = re.compile(r"\(\d+\) [A-Za-z ]+ \d+: (\d+) ([+*-]) (\d+) = -?\d+\. [^\n]*?: [^\n]*?\. So it is (-?\d+)\.")
+RECOUNT = re.compile(r"\(\d+\) [A-Za-z ]+ \d+: (\d+) ([+*-]) (\d+) = -?\d+\. [^\n]*?: [^\n]*?\. (?:"
+                     + "|".join(VERDICTS) + r") (-?\d+)\.")
 OP = {SYMBOL[op]: op for op in OPS}
 
 
@@ -80,6 +81,8 @@ def rate(rows: list[dict], key: str, keep=lambda r: True) -> dict:
 def change(before: list[dict], after: list[dict], keep) -> dict:
     """Paired change in greedy first-result accuracy over the steps `keep` selects."""
     diff = np.array([a["greedy"] - b["greedy"] for b, a in zip(before, after) if keep(b)])
+    if not len(diff):  # a small world's SFT set can hold every fact
+        return {"n": 0}
     est = bootstrap(diff)
     return {"n": len(diff), "change": round(est.estimate, 3), "low": round(est.low, 3), "high": round(est.high, 3)}
 
