@@ -30,6 +30,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 import world_probe
 from selfdistill.data.arith import OPS, SYMBOL, VERDICTS, Problem, apply
+from selfdistill.data.arith_splits import problems as split_problems, settings, split_rows
 from selfdistill.data.arith_corpus import error_model
 from selfdistill.decoding.generation import SamplingParams, load_generator
 from selfdistill.decoding.sampling import sample_and_grade
@@ -43,13 +44,6 @@ STEP = re.compile(r"\(\d+\) [A-Za-z ]+ \d+: (\d+) ([+*-]) (\d+) = (-?\d+)\.")
 RECOUNT = re.compile(r"\(\d+\) [A-Za-z ]+ \d+: (\d+) ([+*-]) (\d+) = -?\d+\. [^\n]*?: [^\n]*?\. (?:"
                      + "|".join(VERDICTS) + r") (-?\d+)\.")
 OP = {SYMBOL[op]: op for op in OPS}
-
-
-def problem_of(row: dict) -> Problem:
-    """The Problem a world row's id encodes ("start:add5,sub3,...")."""
-    start, steps = row["problem_id"].split(":")
-    return Problem(row["problem_id"], int(start),
-                   tuple((op, int(x)) for op, x in re.findall(r"([a-z]+)(\d+)", steps)))
 
 
 @torch.no_grad()
@@ -117,15 +111,15 @@ def main(override: dict, tag: str) -> None:
     if not os.environ.get("MODEL"):
         world_probe.main(override, tag)
     model_dir = os.environ.get("MODEL") or str(world_probe.OUT / tag)
-    rows, _ = world_probe.world(cfg)
     a = cfg["arith"]
+    ood_rows = split_rows(settings(a, "ood"))
     errors = error_model(a["errors"], a[a["errors"]])
     model, tok = AutoModelForCausalLM.from_pretrained(model_dir), AutoTokenizer.from_pretrained(model_dir)
-    ood, train = [problem_of(r) for r in rows["ood"]], [problem_of(r) for r in rows["train"]]
+    ood, train = (split_problems(settings(a, name)) for name in ("ood", "train"))
     before = first_results(model, tok, ood, errors)
     out = {"tag": tag, "override": override,
            "first_result": {k: rate(before, k) for k in ("greedy", "p06", "p1")},
-           "recount": recounts(model_dir, rows["ood"])}
+           "recount": recounts(model_dir, ood_rows)}
     d_sg = max(LEVELS[level][0] or 0 for level in cfg["grid"]["coverage"])  # D_sg: one trace per problem
     grid = {k: v for k, v in cfg["grid"]["train"]["sft_sg"].items() if k != "min_examples"}
     # the grid's SFT, and one ten times as strong: "unseen facts stay put" means something only

@@ -21,10 +21,8 @@ from pathlib import Path
 import torch
 import yaml
 
-from selfdistill.data.arith import Difficulty, draw
-from selfdistill.data.arith_corpus import error_model, pretrain_examples, split_rows
+from selfdistill.data.arith_splits import corpus_rows, settings, split_rows
 from selfdistill.data.section3 import contexts, first_correct, select_problems
-from selfdistill.data.templates import student_prompt
 from selfdistill.data.worlds import grader
 from selfdistill.decoding.generation import SamplingParams, load_generator
 from selfdistill.decoding.sampling import sample_and_grade
@@ -46,18 +44,10 @@ def merged(base: dict, override: dict) -> dict:
 
 
 def world(cfg: dict) -> tuple[dict, list[dict]]:
-    """The splits as rows (as the world stage writes them) and the pretraining corpus (as the
-    corpus stage does)."""
+    """The splits as rows and the pretraining corpus, as the world and corpus stages write them."""
     a = cfg["arith"]
-    errors, seed = error_model(a["errors"], a[a["errors"]]), a["seed"]
-    sources = {"train": ("in_domain", "train_size"), "in_domain": ("in_domain", "heldout_size"),
-               "ood": ("ood", "ood_size")}
-    rows = {name: split_rows(draw(seed, name, Difficulty(**a[diff]), a[size]), random.Random(f"{seed}/{name}/reference"),
-                             errors) for name, (diff, size) in sources.items()}
-    corpus = pretrain_examples(draw(seed, "pretrain", Difficulty(**a["pretrain"]), a["pretrain_size"]),
-                               random.Random(f"{seed}/corpus"), errors, a["guided_full"], a["guided_nothink"],
-                               a["guided_unchecked"])
-    return rows, corpus
+    rows = {name: split_rows(settings(a, name)) for name in ("train", "in_domain", "ood")}
+    return rows, corpus_rows(settings(a, "pretrain"))
 
 
 def pretrain(cfg: dict, corpus: list[dict], model_dir: str) -> list[float]:

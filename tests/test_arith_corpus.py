@@ -98,3 +98,24 @@ def test_pretraining_mix_builds_in_the_study_teacher(errors, world):
 def test_an_unknown_error_model_is_named():
     with pytest.raises(ValueError, match="arith.errors='slips'.*'capability', 'style'"):
         error_model("slips", {})
+
+
+def test_no_loss_spans_become_a_completion_mask_on_exactly_their_tokens():
+    from selfdistill.models.tokenizer import build_tokenizer
+    from selfdistill.training.sft import dataset
+
+    problems = arith.draw(0, "train", CAPABILITY_WORLD, 40)
+    errors = CapabilityErrors(Habits(doubt=1.0, shown_wrong=0.5, spot_check=0.0))
+    examples = [errors.unguided(p, random.Random(i)).example(student_prompt(p.text)) for i, p in enumerate(problems)]
+    tok = build_tokenizer([e["prompt"] + e["completion"] for e in examples])
+    rows = dataset(tok, examples)
+    for e, row in zip(examples, rows):
+        ids, mask = row["input_ids"], row["completion_mask"]
+        rendered = tok.apply_chat_template([{"role": "user", "content": e["prompt"]}], add_generation_prompt=True,
+                                           tokenize=False)
+        head = len(tok(rendered, add_special_tokens=False)["input_ids"])
+        assert not any(mask[:head])  # the prompt carries no loss
+        masked = [tok.decode([t]).strip() for t, m in zip(ids[head:], mask[head:]) if not m]
+        # within the completion, the shown wrong values and nothing else
+        assert masked == [e["completion"][a:b].strip() for a, b in e.get("no_loss", [])]
+    assert sum(len(e.get("no_loss", [])) for e in examples) > 20

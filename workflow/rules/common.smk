@@ -7,6 +7,7 @@ import shlex
 from snakemake.exceptions import WorkflowError
 
 from selfdistill.config import validate_config
+from selfdistill.data.arith_splits import settings as arith_settings
 from selfdistill.data.templates import RICHNESS
 from selfdistill.lineage.codehash import code_hash
 from selfdistill.training.compute import launcher, rule_resources
@@ -114,39 +115,12 @@ def compute_resources(name):
 # The arithmetic world (world.smk): each split and the corpus see only their own settings
 
 
-def arith_model_settings():
-    arith = config["arith"]
-    return {
-        "seed": arith["seed"],
-        "errors": arith["errors"],
-        "error_model": arith[arith["errors"]],
-    }
-
-
 def arith_split_settings(wildcards):
-    arith = config["arith"]
-    difficulty, size = {
-        "train": ("in_domain", "train_size"),
-        "in_domain": ("in_domain", "heldout_size"),
-        "ood": ("ood", "ood_size"),
-    }[wildcards.split]
-    return {
-        **arith_model_settings(),
-        "split": wildcards.split,
-        "difficulty": arith[difficulty],
-        "size": arith[size],
-    }
+    return arith_settings(config["arith"], wildcards.split)
 
 
 def arith_corpus_settings(wildcards):
-    arith = config["arith"]
-    mix = ("guided_full", "guided_unchecked", "guided_nothink")
-    return {
-        **arith_model_settings(),
-        "difficulty": arith["pretrain"],
-        "size": arith["pretrain_size"],
-        **{k: arith[k] for k in mix},
-    }
+    return arith_settings(config["arith"], "pretrain")
 
 
 # Evaluation of the base model (evaluate.smk)

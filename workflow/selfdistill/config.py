@@ -9,6 +9,7 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from selfdistill.data.arith import SHARES
+from selfdistill.data.arith_splits import SOURCES
 from selfdistill.data.arith_space import distinct_problems
 from selfdistill.data.coverage import LEVELS
 from selfdistill.data.mathdata import BENCHMARKS
@@ -139,8 +140,7 @@ def _arith_checks(config: dict) -> list[str]:
     if config["world"] != "arith":
         return []
     arith, out = config["arith"], []
-    for key, split, difficulty in (("train_size", "train", "in_domain"), ("heldout_size", "in_domain", "in_domain"),
-                                   ("ood_size", "ood", "ood"), ("pretrain_size", "pretrain", "pretrain")):
+    for split, (difficulty, key) in SOURCES.items():
         space = distinct_problems(**arith[difficulty])
         # each split owns a share of the problem space (selfdistill.data.arith.split_of)
         if space is not None and arith[key] > SHARES[split] * space:

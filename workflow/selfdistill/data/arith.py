@@ -6,7 +6,8 @@ writes one line per operation. At a *hard* step (a carry, a borrow or any multip
 verbalized doubt ("Wait, let me check:") may follow the first result and start a slower, surer
 recomputation (counting one at a time, repeated addition) whose result the chain goes on from.
 Where first results go wrong and how often doubts come is the error model's business
-(arith_capability.py, the default; arith_style.py, the world as it was first built).
+(`arith.errors`: arith_style.py, the world as it was first built and the default;
+arith_capability.py, where errors are limits of what the model computes).
 
 Everything here is deterministic given the world's seed; sizes and ranges come from the `arith`
 section of the config.
@@ -142,8 +143,8 @@ DOUBTS = (
     "Hmm, that seems off. Let me check:",
     "Hmm, that is likely wrong. Let me check:",
 )
-# how a check ends, naming the value the chain goes on from (the capability model's "So it is"
-# compares nothing: the recount's result stands, whatever the first result was)
+# how a check ends, as regular-expression alternatives, naming the value the chain goes on from
+# (the capability model's "So it is" compares nothing: the recount's result stands)
 VERDICTS = ("Yes, it is", "Not -?\\d+, it is", "So it is")
 
 
@@ -234,7 +235,6 @@ def grade(answer: str | None, problem_answer: int | str) -> bool:
 # its own: changing one split (its size, its chains) leaves every other, the corpus included, as
 # it was. Shares of the problem space, not of any split's size.
 SHARES = {"pretrain": 0.55, "train": 0.25, "in_domain": 0.1, "ood": 0.1}
-SPLITS = ("train", "in_domain", "ood")
 
 
 def split_of(seed: int, problem_id: str) -> str:

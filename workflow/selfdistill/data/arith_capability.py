@@ -1,4 +1,4 @@
-"""The capability error model (`arith.errors: capability`, the default): errors are the model's own.
+"""The capability error model (`arith.errors: capability`): errors are the model's own.
 
 The corpus sets no error rate. Every first result it trains on is right; what the model gets
 wrong is what it did not learn to compute in one step (a result over a wide range of values, of

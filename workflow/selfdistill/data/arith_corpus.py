@@ -4,8 +4,8 @@ Most examples are unguided expert traces. A fraction carries a correct solution 
 template, standing for the in-context skill real LLMs bring to self-distillation (the study's
 Table 1, a premise of this world): a full solution with its own checks (c = s), a full solution
 without checks (the form regen takes) and a solution's part after its thinking (c = s_nothink).
-What the target does with each is the error model's (`errors`): arith_capability.py (the
-default) or arith_style.py.
+What the target does with each is the error model's (`arith.errors`): arith_style.py (the
+default) or arith_capability.py.
 """
 from __future__ import annotations
 
@@ -37,13 +37,6 @@ def correct_expert_trace(problem: Problem, rng: random.Random, errors) -> str:
         if grade(extract_answer(trace), problem.answer):
             return trace
     return errors.confident(problem)
-
-
-def split_rows(problems: list[Problem], rng: random.Random, errors) -> list[dict]:
-    """A split as the world stage writes it; `reference` is a correct worked solution, for stages
-    that need one the model cannot give."""
-    return [{"problem_id": p.problem_id, "prompt": student_prompt(p.text), "answer": str(p.answer),
-             "reference": correct_expert_trace(p, rng, errors)} for p in problems]
 
 
 def teacher_prompt(rng: random.Random, prompt: str, solution: str) -> str:

@@ -3,8 +3,8 @@
 The expert's first result at a hard step is wrong at a rate the corpus sets, and always the same
 wrong value (a forgotten carry or borrow); the rate depends on the context (lower with the answer
 shown). A model pretrained on it learns every fact and a habit of slipping, which a confident
-teacher switches off: self-distillation then removes slips everywhere, OOD included. Kept beside
-the capability model (the default) to show when self-distillation degrades and when it does not.
+teacher switches off: self-distillation then removes slips everywhere, OOD included. The default
+for now; the capability model beside it is built so that errors are the model's own.
 """
 from __future__ import annotations
 
