@@ -88,7 +88,7 @@ def test_the_stage_names_a_bad_row_before_sampling(test_run, tmp_path):
     write_jsonl(bad, [{**r, "answer": "3.5"} for r in read_jsonl(test_run / "results/world/ood.jsonl")[:2]])
     from selfdistill.stages import sample
 
-    params = {"world": "arith", "backend": "hf", "batch_size": 4,
+    params = {"world": "arith", "backend": "hf", "batch_size": 4, "shard_batches": 1,
               "sampling": {"n": 1, "temperature": 1.0, "top_p": 1.0, "max_new_tokens": 4, "seed": 0}}
     with pytest.raises(ValueError, match=f"{bad}, row 1 .*answer '3.5' is not an integer"):
         sample.main(["--params", json.dumps(params), "--in", f"model={test_run / 'results/base_model'}",

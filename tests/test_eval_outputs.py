@@ -27,7 +27,7 @@ def evaluation(tmp_path_factory):
     write_json(f"{model}.prov.json", {"sha256": "0" * 64})  # the record a pipeline model carries
     prompts = tmp_path / "ood.jsonl"
     write_jsonl(prompts, PROBLEMS)
-    params = {"world": "arith", "backend": "hf", "batch_size": 4, "sampling": SAMPLING, "max_problems": 2,
+    params = {"world": "arith", "backend": "hf", "batch_size": 4, "shard_batches": 1, "sampling": SAMPLING, "max_problems": 2,
               "ban_epistemic": True}
     out = {"samples": tmp_path / "ood.samples.jsonl", "metrics": tmp_path / "ood.json"}
     run_sample(params, {"model": model, "prompts": prompts}, out)
@@ -68,7 +68,7 @@ def test_one_job_on_several_checkpoints_writes_what_a_job_per_checkpoint_writes(
     models = {"step1": make_model_dir(tmp_path / "step1"), "final": make_model_dir(tmp_path / "final", {"7": 5.0})}
     prompts = tmp_path / "ood.jsonl"
     write_jsonl(prompts, PROBLEMS)
-    params = {"world": "arith", "backend": "hf", "batch_size": 2, "sampling": SAMPLING}
+    params = {"world": "arith", "backend": "hf", "batch_size": 2, "shard_batches": 1, "sampling": SAMPLING}
     cell = {"method": "m", "coverage": "8x8", "seed": "0"}
 
     def outputs(folder, label=""):
@@ -102,12 +102,12 @@ def test_a_checkpoint_evaluated_in_its_own_process_writes_what_it_writes_in_this
     model = make_model_dir(tmp_path / "model")
     prompts = tmp_path / "ood.jsonl"
     write_jsonl(prompts, PROBLEMS)
-    params = {"world": "arith", "backend": "hf", "batch_size": 2, "sampling": SAMPLING}
+    params = {"world": "arith", "backend": "hf", "batch_size": 2, "shard_batches": 1, "sampling": SAMPLING}
     for how, run in (("here", evaluate), ("apart", lambda *args: in_own_process(evaluate, *args))):
         run(params, SimpleNamespace(model=model, prompts_ood=prompts),
-            SimpleNamespace(samples_ood=tmp_path / how / "s.jsonl", metrics_ood=tmp_path / how / "m.json"))
+            SimpleNamespace(samples_ood=tmp_path / how / "s.jsonl", metrics_ood=tmp_path / how / "m.json"), "code")
     for name in ("s.jsonl", "m.json"):
         assert (tmp_path / "apart" / name).read_bytes() == (tmp_path / "here" / name).read_bytes()
     with pytest.raises(SystemExit, match="exit code"):
         in_own_process(evaluate, params, SimpleNamespace(model=tmp_path / "missing", prompts_ood=prompts),
-                       SimpleNamespace(samples_ood=tmp_path / "x.jsonl", metrics_ood=tmp_path / "x.json"))
+                       SimpleNamespace(samples_ood=tmp_path / "x.jsonl", metrics_ood=tmp_path / "x.json"), "code")

@@ -203,8 +203,8 @@ def test_sample_and_grade_renders_with_the_thinking_switch_and_grades_after_thin
         def __init__(self):
             self.tokenizer, self.prompts = tokenizer, None
 
-        def generate(self, prompts, params):
-            self.prompts = prompts
+        def generate(self, prompts, params, keys=None):
+            self.prompts, self.keys = prompts, keys
             # R1-Distill style: the completion closes a <think> the prompt opened
             return [[Completion(text="So \\boxed{2}?\n</think>\nThe answer is \\boxed{3}.", num_tokens=9,
                                 finished=True)] for _ in prompts]
@@ -214,6 +214,7 @@ def test_sample_and_grade_renders_with_the_thinking_switch_and_grades_after_thin
                              SamplingParams(), arith.grade, enable_thinking=False)
     assert gen.prompts == [render_chat(tokenizer, "What is 1+2?", enable_thinking=False)]
     assert gen.prompts[0].endswith("<|im_start|>assistant\n<think>\n\n</think>\n\n")
+    assert gen.keys == ["a"]  # each problem samples from streams of its own
     assert row["prediction"] == "3" and row["correct"]
 
 
@@ -278,10 +279,40 @@ def assert_same_distribution(a: list[list], b: list[list]) -> None:
     assert abs(statistics.mean(lengths["a"]) - statistics.mean(lengths["b"])) <= 5 * se
 
 
-def test_sampled_distribution_matches_plain_generate(stopping, varied_prompts):
-    # 8 prompts x 100 samples from each generator
-    params = SamplingParams(n=100, temperature=1.0, max_new_tokens=12, seed=3)
-    tokenize = stopping["fast"].tokenizer.tokenize
-    fast, plain = ([tokenize(c.text) + [None] * c.finished for row in gen.generate(varied_prompts[:8], params)
-                    for c in row] for gen in (stopping["fast"], stopping["plain"]))
-    assert_same_distribution(fast, plain)
+def test_sampled_identical_to_plain_generate(stopping, varied_prompts):
+    # each row draws from its own stream, so rows leaving the batch change no other row's tokens
+    params = SamplingParams(n=4, temperature=1.0, top_p=0.9, max_new_tokens=20, seed=3)
+    fast = stopping["fast"].generate(varied_prompts, params)
+    assert fast == stopping["plain"].generate(varied_prompts, params)
+    assert len({c.num_tokens for row in fast for c in row}) > 5
+
+
+def test_draws_do_not_depend_on_the_batch(stopping, varied_prompts, tmp_path):
+    params = SamplingParams(n=3, temperature=1.0, max_new_tokens=12, seed=5)
+    keys = [f"p{i}" for i in range(len(varied_prompts))]
+    whole = stopping["fast"].generate(varied_prompts, params, keys=keys)
+    one_by_one = HFGenerator(stopping["fast"].model.name_or_path, batch_size=1, device=DEVICE, segment=5)
+    picked = [7, 2, 30]
+    alone = one_by_one.generate([varied_prompts[i] for i in picked], params, keys=[keys[i] for i in picked])
+    assert alone == [whole[i] for i in picked]
+    # a prompt's key, not its place in the call, chooses its streams
+    assert stopping["fast"].generate(varied_prompts, params) != whole
+    with pytest.raises(ValueError, match="2 stream keys for 3 prompts"):
+        stopping["fast"].generate(varied_prompts[:3], params, keys=["a", "b"])
+
+
+def test_sampled_distribution_matches_transformers_sampling(stopping, varied_prompts):
+    # 8 prompts x 100 samples, drawn by the streams and by transformers' own multinomial sampling
+    params = SamplingParams(n=100, temperature=0.8, top_p=0.9, top_k=12, max_new_tokens=12, seed=3)
+    gen = stopping["fast"]
+    tokenize = gen.tokenizer.tokenize
+    ours = [tokenize(c.text) + [None] * c.finished for row in gen.generate(varied_prompts[:8], params) for c in row]
+    torch.manual_seed(0)
+    theirs = []
+    for prompt in varied_prompts[:8]:
+        batch = gen.tokenizer([prompt] * params.n, add_special_tokens=False, return_tensors="pt")
+        out = gen.model.generate(**batch, do_sample=True, temperature=0.8, top_p=0.9, top_k=12, max_new_tokens=12,
+                                 eos_token_id=gen.detokenizer.eos_ids, pad_token_id=gen.tokenizer.pad_token_id)
+        theirs += [tokenize(gen.detokenizer.text(ids)) + [None] * any(t in gen.detokenizer.eos_ids for t in ids)
+                   for ids in out[:, batch["input_ids"].shape[1]:].tolist()]
+    assert_same_distribution(ours, theirs)

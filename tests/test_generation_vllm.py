@@ -10,6 +10,7 @@ from test_generation import make_model_dir, make_tokenizer
 
 from selfdistill.decoding.generation import Completion, SamplingParams, banned_token_sequences, load_generator, render_chat
 from selfdistill.decoding.generation_vllm import VLLMGenerator, vllm_bans
+from selfdistill.decoding.streams import stream_seed
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -72,14 +73,16 @@ def test_requests_are_token_ids_one_seeded_request_per_completion(fake_vllm, mod
     gen = VLLMGenerator(model_dir)
     tok = gen.tokenizer
     prompts = [render_chat(tok, "What is 1+2?"), render_chat(tok, "Hmm.")]
-    gen.generate(prompts, SamplingParams(n=3, temperature=0.6, top_p=0.95, max_new_tokens=7, seed=10))
+    gen.generate(prompts, SamplingParams(n=3, temperature=0.6, top_p=0.95, max_new_tokens=7, seed=10), keys=["a", "b"])
     [(requests, sampling)] = gen.llm.calls
     ids = [tok(p, add_special_tokens=False)["input_ids"] for p in prompts]
     assert requests == [{"prompt_token_ids": ids[0]}] * 3 + [{"prompt_token_ids": ids[1]}] * 3
     eos = tok.convert_tokens_to_ids("<|im_end|>")
     assert [s.kwargs for s in sampling] == [
-        {"n": 1, "seed": 10 + k, "temperature": 0.6, "top_p": 0.95, "max_tokens": 7, "stop_token_ids": [eos],
-         "detokenize": False} for k in range(6)]
+        {"n": 1, "seed": stream_seed(10, key, j), "temperature": 0.6, "top_p": 0.95, "max_tokens": 7,
+         "stop_token_ids": [eos], "detokenize": False} for key in "ab" for j in range(3)]
+    # the seeds the Hugging Face backend's streams take too, so a problem's draws follow its id
+    assert len({s.kwargs["seed"] for s in sampling}) == 6
 
 
 def test_top_k_reaches_vllm_when_set(fake_vllm, model_dir):

@@ -106,6 +106,15 @@ def stage_code(name):
     return code_hash(f"selfdistill.stages.{name}")
 
 
+def sampling_job():
+    """What every job of the sample stage is given beside its own section's settings."""
+    return {
+        "world": config["world"],
+        "backend": config["backend"],
+        "shard_batches": config["shard_batches"],
+    }
+
+
 def compute_resources(name):
     """A rule's resources for running `selfdistill.stages.<name>`: its GPU count, memory and run
     time from the config's compute section (none where that is absent)."""
@@ -128,8 +137,7 @@ def arith_corpus_settings(wildcards):
 
 def eval_settings(wildcards):
     return {
-        "world": config["world"],
-        "backend": config["backend"],
+        **sampling_job(),
         **config["evaluation"],
         "ban_epistemic": wildcards.decoding == "banned",
         **chat_settings(),
@@ -156,8 +164,7 @@ def trace_settings(wildcards):
     s3 = config["section3"]
     sampling = {**s3["sampling"], "n": s3["traces_per_problem"], "seed": s3["seed"]}
     return {
-        "world": config["world"],
-        "backend": config["backend"],
+        **sampling_job(),
         "batch_size": s3["batch_size"],
         "sampling": sampling,
         **chat_settings(),

@@ -25,8 +25,7 @@ def checkpoints_of(method):
 def eval_settings_grid(wildcards):
     # one setting for the base (step 0) and every checkpoint, so all compare like for like
     return {
-        "world": config["world"],
-        "backend": config["backend"],
+        **sampling_job(),
         **GRID["evaluation"],
         **chat_settings(),
     }
@@ -62,8 +61,7 @@ def offpolicy_protocol():
 def offpolicy_sampling(wildcards):
     o = GRID["offpolicy"]
     return {
-        "world": config["world"],
-        "backend": config["backend"],
+        **sampling_job(),
         "batch_size": o["batch_size"],
         "sampling": o["sampling"],
         **chat_settings(),

@@ -14,10 +14,11 @@ from contextlib import contextmanager
 import torch
 import transformers
 from tqdm import tqdm
-from transformers import AutoModelForCausalLM, AutoTokenizer, StaticCache
+from transformers import AutoModelForCausalLM, AutoTokenizer, LogitsProcessorList, StaticCache
 
 from selfdistill.decoding.interface import (BACKENDS, DTYPES, Completion, Detokenizer, Generator, SamplingParams,
                                             banned_token_sequences, render_chat)
+from selfdistill.decoding.streams import RowStreams, stream_seeds
 
 # generate() takes a ready cache as `cache` from transformers 5.24 on, as `past_key_values` before
 CACHE_KWARG = "cache" if tuple(map(int, transformers.__version__.split(".")[:2])) >= (5, 24) else "past_key_values"
@@ -27,9 +28,9 @@ class HFGenerator:
     """Batched sampling with transformers' model.generate, on a static KV cache, with finished
     rows leaving their batch every `segment` decoding steps (see decode_segmented).
 
-    Outputs are reproducible for the same prompts, params, batch_size and segment; they change
-    with batch_size and segment, because the random stream is reseeded per batch and split
-    among the rows still running.
+    Each completion samples from its own random stream (decoding/streams.py), keyed by its
+    prompt's key and its repeat index, so batch_size and segment change no draw; they change
+    only the float rounding of the logits, through the shape of the batch.
     """
 
     def __init__(self, model_dir: str, batch_size: int = 64, device: str | None = None,
@@ -58,10 +59,11 @@ class HFGenerator:
         self.detokenizer = Detokenizer(self.tokenizer, self.model.generation_config)
 
     @torch.inference_mode()
-    def generate(self, prompts: list[str], params: SamplingParams) -> list[list[Completion]]:
+    def generate(self, prompts: list[str], params: SamplingParams, keys: list | None = None) -> list[list[Completion]]:
         # prompts are fully rendered, so the chat template already placed any bos
         prompt_ids = self.tokenizer(prompts, add_special_tokens=False)["input_ids"]
         expanded = [ids for ids in prompt_ids for _ in range(params.n)]
+        seeds = stream_seeds(params.seed, keys, len(prompts), params.n)
         # longest first: similar lengths share a batch, so little padding is computed
         order = sorted(range(len(expanded)), key=lambda i: -len(expanded[i]))
         kwargs = generate_kwargs(self.tokenizer, self.detokenizer.eos_ids, params)
@@ -70,16 +72,20 @@ class HFGenerator:
         chunks = [order[i:i + self.batch_size] for i in range(0, len(order), self.batch_size)]
         bar = tqdm(chunks, desc="generate", unit="batch", file=sys.stderr)
         done = 0
-        for chunk_index, chunk in enumerate(bar):
-            torch.manual_seed(params.seed + chunk_index)
+        for chunk in bar:
             batch = self.tokenizer.pad({"input_ids": [expanded[i] for i in chunk]}, return_tensors="pt")
             batch = batch.to(self.device)
+            streams = RowStreams([seeds[i] for i in chunk], params.temperature, params.top_k, params.top_p) \
+                if params.temperature > 0 else None
             if self.plain:
-                out = self.model.generate(**batch, **kwargs, max_new_tokens=params.max_new_tokens)
+                draws = [streams.draws(torch.arange(len(chunk)), params.max_new_tokens)] if streams else []
+                out = self.model.generate(**batch, **kwargs, max_new_tokens=params.max_new_tokens,
+                                          logits_processor=LogitsProcessorList(draws))
                 new_tokens = out[:, batch["input_ids"].shape[1]:].tolist()
             else:
                 new_tokens = decode_segmented(self.model, batch["input_ids"], batch["attention_mask"],
-                                              self.detokenizer.eos_ids, params.max_new_tokens, self.segment, **kwargs)
+                                              self.detokenizer.eos_ids, params.max_new_tokens, self.segment,
+                                              streams=streams, **kwargs)
             for i, ids in zip(chunk, new_tokens):
                 completions[i] = self._completion(ids)
             done += len(chunk)
@@ -97,15 +103,18 @@ class HFGenerator:
 
 
 def decode_segmented(model, input_ids: torch.Tensor, attention_mask: torch.Tensor, eos_ids: list[int],
-                     max_new_tokens: int, segment: int = 32, **kwargs) -> list[list[int]]:
+                     max_new_tokens: int, segment: int = 32, streams: RowStreams | None = None,
+                     **kwargs) -> list[list[int]]:
     """New token ids per row of a left-padded batch, as one `model.generate(**kwargs)` call would
     give them, decoded `segment` steps at a time. Between segments the rows that have ended leave
     the batch, so its long tail decodes only live sequences, and the KV cache is rebuilt as a
     static one just long enough for the next segment. Decoding on CPU is bound by reading the
     cache: plain `generate` copies its cache at every step, and one static cache for the whole
-    budget is read in full at every step, filled or not. Rows that leave shift which random draws
-    the others get, not their distribution. A row holds padding after its first eos, up to the
-    end of the segment it ended in."""
+    budget is read in full at every step, filled or not. With `streams` every row draws its tokens
+    from its own stream (RowStreams; `kwargs` then decode greedily), so rows that leave change no
+    other row's draws; without, `generate` samples as `kwargs` say, and rows that leave shift which
+    random draws the others get, not their distribution. A row holds padding after its first eos,
+    up to the end of the segment it ended in."""
     ids, mask = input_ids, attention_mask
     eos = torch.tensor(eos_ids, device=ids.device)
     rows, new, made = torch.arange(len(ids)), [[] for _ in ids], 0
@@ -116,8 +125,9 @@ def decode_segmented(model, input_ids: torch.Tensor, attention_mask: torch.Tenso
         while len(rows) and made < max_new_tokens:
             steps = min(segment, max_new_tokens - made)
             cache = _static_cache(model, cache, live, ids.shape[1] + steps)
+            draws = {"logits_processor": LogitsProcessorList([streams.draws(rows, steps)])} if streams else {}
             out = generate(model, input_ids=ids, attention_mask=mask, **{CACHE_KWARG: cache},
-                           **_segment_kwargs(kwargs, steps))
+                           **_segment_kwargs(kwargs, steps), **draws)
             step = out[:, ids.shape[1]:]
             for row, tokens in zip(rows.tolist(), step.tolist()):
                 new[row].extend(tokens)
@@ -168,16 +178,13 @@ def _cpu_attention(model):
 
 
 def generate_kwargs(tokenizer, eos_ids: list[int], params: SamplingParams) -> dict:
-    """Keyword arguments of transformers' `model.generate` for `params` (all but the token budget)."""
-    kwargs = dict(use_cache=True, pad_token_id=tokenizer.pad_token_id, eos_token_id=eos_ids,
-                  bad_words_ids=banned_token_sequences(tokenizer, params.banned_words) or None)
-    if params.temperature > 0:
-        # top_k=0 turns off the top-k that HF would otherwise take from the checkpoint's
-        # generation_config or its own default of 50: only SamplingParams' top_k applies
-        kwargs.update(do_sample=True, temperature=params.temperature, top_p=params.top_p, top_k=params.top_k)
-    else:
-        kwargs.update(do_sample=False)
-    return kwargs
+    """Keyword arguments of transformers' `model.generate` for `params` (all but the token budget):
+    greedy decoding, which RowStreams' draws turn into sampling where params.temperature > 0. The
+    checkpoint's own sampling defaults (a generation_config's temperature or top_k) are cleared,
+    so only SamplingParams apply."""
+    return dict(use_cache=True, pad_token_id=tokenizer.pad_token_id, eos_token_id=eos_ids,
+                bad_words_ids=banned_token_sequences(tokenizer, params.banned_words) or None,
+                do_sample=False, temperature=None, top_p=None, top_k=None)
 
 
 def load_generator(model_dir: str, backend: str = "hf", **kwargs) -> Generator:

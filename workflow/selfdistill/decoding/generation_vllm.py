@@ -10,6 +10,7 @@ import os
 from transformers import AutoConfig, AutoTokenizer, GenerationConfig
 
 from selfdistill.decoding.interface import DTYPES, Completion, Detokenizer, SamplingParams, banned_token_sequences
+from selfdistill.decoding.streams import stream_seeds
 
 
 def generation_config(model_dir: str) -> GenerationConfig:
@@ -46,9 +47,9 @@ def vllm_bans(tokenizer, words) -> dict:
 class VLLMGenerator:
     """Sampling with vllm.LLM; the engine batches and schedules requests itself.
 
-    Every completion is its own request seeded with params.seed plus its index in the call, and
+    Every completion is its own request, seeded with its stream's seed (decoding/streams.py), and
     vLLM draws a seeded request's tokens from its own generator, so outputs do not depend on which
-    requests share a batch (unlike HFGenerator, whose outputs change with batch_size).
+    requests share a batch, as on the hf backend.
     """
 
     def __init__(self, model_dir: str, batch_size: int = 256, dtype: str = "auto",
@@ -81,18 +82,18 @@ class VLLMGenerator:
             generation_config="vllm",
         )
 
-    def generate(self, prompts: list[str], params: SamplingParams) -> list[list[Completion]]:
+    def generate(self, prompts: list[str], params: SamplingParams, keys: list | None = None) -> list[list[Completion]]:
         # prompts are fully rendered, so the chat template already placed any bos; passing ids
         # keeps vLLM from adding another
         prompt_ids = self.tokenizer(prompts, add_special_tokens=False)["input_ids"]
         requests = [{"prompt_token_ids": ids} for ids in prompt_ids for _ in range(params.n)]
         bans = vllm_bans(self.tokenizer, params.banned_words)
         sampling = [self.vllm.SamplingParams(
-            n=1, seed=params.seed + k, temperature=params.temperature, top_p=params.top_p,
+            n=1, seed=seed, temperature=params.temperature, top_p=params.top_p,
             max_tokens=params.max_new_tokens, stop_token_ids=self.detokenizer.eos_ids,
             **({"top_k": params.top_k} if params.top_k else {}),
             # text comes from the token ids through the Detokenizer, as on the hf backend
-            detokenize=False, **bans) for k in range(len(requests))]
+            detokenize=False, **bans) for seed in stream_seeds(params.seed, keys, len(prompts), params.n)]
         outputs = self.llm.generate(requests, sampling_params=sampling, use_tqdm=True)
         completions = [self._completion(out.outputs[0]) for out in outputs]
         n = params.n

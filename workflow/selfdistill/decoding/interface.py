@@ -53,8 +53,10 @@ class Completion:
 class Generator(Protocol):
     tokenizer: PreTrainedTokenizerBase  # the model's own, for rendering prompts with its chat template
 
-    def generate(self, prompts: list[str], params: SamplingParams) -> list[list[Completion]]:
-        """For each fully rendered prompt (chat template applied), params.n completions, in order."""
+    def generate(self, prompts: list[str], params: SamplingParams, keys: list | None = None) -> list[list[Completion]]:
+        """For each fully rendered prompt (chat template applied), params.n completions, in order.
+        Completion j of prompt i samples from the stream of (params.seed, keys[i], j), its
+        position i standing in for keys[i] where none are given (decoding/streams.py)."""
 
 
 def render_chat(tokenizer, user_content: str, enable_thinking: bool | None = None) -> str:

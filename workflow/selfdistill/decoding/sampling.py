@@ -15,8 +15,10 @@ def sample_and_grade(gen: Generator, items: list[dict], params: SamplingParams, 
     completion, as evaluation harnesses keep them: the prompt's id, the gold answer (`target`),
     the text and its length, the extracted answer (`prediction`) and its grade (`correct`)."""
     prompts = [render_chat(gen.tokenizer, it["prompt"], enable_thinking) for it in items]
+    # keyed by problem, a completion's draws are the same whichever problems share its call
+    completions_of = gen.generate(prompts, params, keys=[it["problem_id"] for it in items])
     rows = []
-    for item, completions in zip(items, gen.generate(prompts, params)):
+    for item, completions in zip(items, completions_of):
         for j, c in enumerate(completions):
             prediction = extract_answer(c.text)
             rows.append({"problem_id": item["problem_id"], "sample": j, "target": item["answer"], "text": c.text,

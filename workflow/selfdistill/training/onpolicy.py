@@ -7,6 +7,7 @@ On a CPU the rollouts are decoded as the project's generator decodes (training/r
 """
 from __future__ import annotations
 
+import functools
 import logging
 
 from datasets import Dataset
@@ -16,6 +17,7 @@ from selfdistill.data.templates import DOUBTFUL_INSTRUCTION, onpolicy_teacher_pr
 from selfdistill.data.worlds import grader
 from selfdistill.evaluation.metrics import extract_answer, strip_thinking
 from selfdistill.training.parallel import batch_layout
+from selfdistill.training.rollout_correction import RolloutCorrectedSDPO
 from selfdistill.training.rollouts import segmented
 from selfdistill.training.teacher_checkpoint import TeacherCheckpoint
 from selfdistill.training.tracking import trainer_args
@@ -195,6 +197,12 @@ def training_args(method: str, s: dict, output_dir: str, seed: int, use_cpu: boo
         solution_template="{successful_previous_attempt}")
 
 
+@functools.cache
+def rollout_corrected(trainer_cls: type) -> type:
+    """`trainer_cls` (an SDPOTrainer) with the study's rollout correction under vLLM."""
+    return type(f"RolloutCorrected{trainer_cls.__name__}", (RolloutCorrectedSDPO, trainer_cls), {})
+
+
 def trainer_for(method: str, s: dict, model, tokenizer, rows: list[dict], world: str, output_dir: str,
                 seed: int, use_cpu: bool, enable_thinking: bool | None = None):
     """An SDPOTrainer or GRPOTrainer for `method` with settings `s` (one grid.train entry)."""
@@ -207,11 +215,15 @@ def trainer_for(method: str, s: dict, model, tokenizer, rows: list[dict], world:
         trainer_cls = keep_doubt_trainer()
     else:
         from trl.experimental.sdpo import SDPOTrainer as trainer_cls
+    if ONPOLICY[method][0] == "sdpo":
+        trainer_cls = rollout_corrected(trainer_cls)
     trainer_cls = segmented(trainer_cls)
     rows = drop_long_prompts(rows, tokenizer, s.get("max_prompt_length"), args.chat_template_kwargs or {})
     trainer = trainer_cls(model=model, reward_funcs=binary_reward(world), args=args,
                           train_dataset=prompt_dataset(rows), processing_class=tokenizer)
     if ONPOLICY[method][0] == "sdpo":
+        # with transformers' generate the rollouts are the training model's own: no correction
+        trainer.rollout_is_cap = s.get("rollout_is_cap") if args.use_vllm else None
         use_teacher_prompt(trainer, ONPOLICY[method][1], s.get("max_teacher_prompt_length"), world)
         if s["teacher_model_kind"] == "ema" and s["teacher_update_rate"] > 0:
             trainer.add_callback(TeacherCheckpoint(trainer))

@@ -1,0 +1,87 @@
+"""What resumable sampling costs: one grid cell's evaluation job (the default config's
+grid.evaluation settings: 80 problems per split, two samples each, batch 200, 250 new tokens) run
+by this checkout's sample stage and by a reference checkout's, alternately, on the same model and
+prompts; each pair's wall and CPU time and their ratio.
+
+The model has the default architecture and the default world's tokenizer, with random weights:
+its completions run to the token budget, so a job decodes more than a trained model's would, and
+the per-token cost of sampling weighs more than it does in the default run.
+
+    snakemake --cores 1 results/world/in_domain.jsonl results/world/ood.jsonl
+    git worktree add /tmp/reference <commit before the change>
+    python benchmarks/eval_overhead.py --reference /tmp/reference --pairs 4 > benchmarks/eval_overhead.txt
+"""
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "workflow"))
+
+from selfdistill.io import read_jsonl  # noqa: E402
+from selfdistill.models.model import init_model  # noqa: E402
+from selfdistill.models.tokenizer import build_tokenizer  # noqa: E402
+
+
+def make_model(folder: Path) -> Path:
+    config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+    corpus = read_jsonl(ROOT / "results/world/pretrain_corpus.jsonl")
+    tokenizer = build_tokenizer([e["prompt"] + e["completion"] for e in corpus])
+    model = init_model(tokenizer, seed=0, **config["base_model"]["arch"])
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+def job(code: Path, model: Path, out: Path) -> tuple[float, float]:
+    """(wall, CPU) seconds of the sample stage of checkout `code` on two checkpoints x two splits."""
+    config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+    params = {"world": "arith", "backend": "hf", "shard_batches": 1, **config["grid"]["evaluation"]}
+    ins = [f"model@{c}={model}" for c in ("step5", "final")] + \
+        [f"prompts_{s}={ROOT}/results/world/{s}.jsonl" for s in ("in_domain", "ood")]
+    outs = [f"{kind}_{s}@{c}={out}/{c}/{s}.{ext}" for c in ("step5", "final") for s in ("in_domain", "ood")
+            for kind, ext in (("samples", "samples.jsonl"), ("metrics", "json"))]
+    env = {**os.environ, "PYTHONPATH": str(code / "workflow"), "OMP_NUM_THREADS": "1"}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "selfdistill.stages.sample", "--params", json.dumps(params),
+                    "--in", *ins, "--out", *outs], env=env, check=True, capture_output=True)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--reference", type=Path, required=True, help="checkout of the code to compare against")
+    ap.add_argument("--pairs", type=int, default=4)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        model = make_model(Path(tmp) / "model")
+        job(ROOT, model, Path(tmp) / "warmup")  # file caches and imports warm for both
+        rows = []
+        for i in range(args.pairs):
+            ref = job(args.reference, model, Path(tmp) / f"ref{i}")
+            new = job(ROOT, model, Path(tmp) / f"new{i}")
+            rows.append((ref, new))
+            print(f"pair {i + 1}: reference {ref[0]:.1f} s wall {ref[1]:.1f} s cpu, "
+                  f"this checkout {new[0]:.1f} s wall {new[1]:.1f} s cpu, ratio {new[0] / ref[0]:.3f} wall "
+                  f"{new[1] / ref[1]:.3f} cpu", flush=True)
+    for k, name in ((0, "wall"), (1, "cpu")):
+        ratios = [new[k] / ref[k] for ref, new in rows]
+        print(f"{name}: median ratio {statistics.median(ratios):.3f} (min {min(ratios):.3f}, max {max(ratios):.3f}); "
+              f"median reference {statistics.median(r[k] for r, _ in rows):.1f} s, "
+              f"this checkout {statistics.median(n[k] for _, n in rows):.1f} s")
+
+
+if __name__ == "__main__":
+    main()
