@@ -85,13 +85,13 @@ def test_unlock_needs_no_core_count(tmp_path):
 
 def test_the_stage_names_a_bad_row_before_sampling(test_run, tmp_path):
     bad = tmp_path / "ood.jsonl"
-    write_jsonl(bad, [{**r, "answer": "3.5"} for r in read_jsonl(test_run / "results/world/ood.jsonl")[:2]])
+    write_jsonl(bad, [{**r, "answer": "3.5"} for r in read_jsonl(test_run / "results/base0/world/ood.jsonl")[:2]])
     from selfdistill.stages import sample
 
     params = {"world": "arith", "backend": "hf", "batch_size": 4, "shard_batches": 1,
               "sampling": {"n": 1, "temperature": 1.0, "top_p": 1.0, "max_new_tokens": 4, "seed": 0}}
     with pytest.raises(ValueError, match=f"{bad}, row 1 .*answer '3.5' is not an integer"):
-        sample.main(["--params", json.dumps(params), "--in", f"model={test_run / 'results/base_model'}",
+        sample.main(["--params", json.dumps(params), "--in", f"model={test_run / 'results/base0/base_model'}",
                      f"prompts={bad}", "--out", f"samples={tmp_path / 's.jsonl'}", f"metrics={tmp_path / 'm.json'}"])
 
 

@@ -30,8 +30,14 @@ def test_shipped_configs_are_valid(name):
 # every way a config went wrong for a new user, each stopped before any job by a message naming
 # the file, key or value and what is valid; a string is the config file's text as written
 BAD_CONFIGS = [
-    ({"arith": {"sed": 1}}, ["arith", "'sed' was unexpected", "allowed keys here", "seed"]),
-    ({"arith": {"seed": "zero"}}, ["arith.seed", "'zero' is not of type 'integer'"]),
+    ({"arith": {"sed": 1}}, ["arith", "'sed' was unexpected", "allowed keys here", "errors"]),
+    ({"arith": {"train_size": "zero"}}, ["arith.train_size", "'zero' is not of type 'integer'"]),
+    # the world's, the base model's and the evaluations' seeds are one base model's entry in `bases`
+    ({"arith": {"seed": 1}}, ["arith", "'seed' was unexpected", "seed here is set by `bases`"]),
+    ({"grid": {"offpolicy": {"sampling": {"seed": 1}}}},
+     ["grid.offpolicy.sampling", "'seed' was unexpected", "set by `bases`"]),
+    ({"bases": [0, 0]}, ["bases", "non-unique"]),
+    ({"bases": []}, ["bases", "should be non-empty"]),
     ({"evaluation": {"sampling": {"top_p": 1.5}}}, ["evaluation.sampling.top_p", "1.5", "maximum of 1"]),
     ({"backend": "tpu"}, ["backend", "'tpu'", "'hf', 'vllm'"]),
     ({"section3": {"pass_rate": [0.6, 0.2]}}, ["section3.pass_rate", "exceeds"]),
@@ -68,7 +74,7 @@ BAD_CONFIGS = [
     ({"model": {"dtype": "int8"}}, ["model.dtype", "'int8'", "'bfloat16'"]),
     ({"model": {"name": "./models/missing"}}, ["model.name", "'./models/missing'", "does not exist", "owner/name"]),
     ({"model": {"name": "/no/such/models/qwen"}}, ["model.name", "'/no/such/models/qwen'", "does not exist"]),
-    ("arith:\n  seed: [1\n", ["bad.yaml", "not valid YAML at line 3"]),
+    ("arith:\n  errors: [1\n", ["bad.yaml", "not valid YAML at line 3"]),
     ("grid:\n\tseeds: [0]\n", ["bad.yaml", "line 2, column 1", "'\\t'"]),
     ("", ["bad.yaml", "is empty", "mapping of config keys"]),
     ("- grid\n", ["bad.yaml", "top level is a list"]),

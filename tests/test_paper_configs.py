@@ -63,8 +63,9 @@ def test_paper_config_dry_run_plans_the_studys_grid_offline(tmp_path, name):
     # Section 4 as the study ran it: SFT data from the Section 3 problems and their c = s traces
     sft_jobs = re.findall(r"stages\.train_sft .*?--in (.*?) --out", run.stdout)
     assert len(sft_jobs) == len(sft) * len(coverage)
-    assert all(j.split() == ["problems=results/section3/problems.jsonl",
-                             "guided=results/section3/traces/s.samples.jsonl", "model=results/base_model"]
+    assert all(j.split() == ["problems=results/base0/section3/problems.jsonl",
+                             "guided=results/base0/section3/traces/s.samples.jsonl",
+                             "model=results/base_model"]
                for j in sft_jobs)
     assert not {"offpolicy_unguided", "offpolicy_guided"} & set(jobs)
     # the teacher probe's own batch size: ~26k-token sequences, 8 per pass on one 80 GB GPU

@@ -42,10 +42,10 @@ def jobs_run(run: subprocess.CompletedProcess) -> Counter:
 
 
 def test_deleted_outputs_are_found_and_rebuilt_with_what_was_made_from_them(run_copy):
-    evaluation = "results/grid/grpo/8x8/seed0/eval/final/ood.json"
-    cell = "results/grid/sft_ug/8x8/seed0"
+    evaluation = "results/base0/grid/grpo/8x8/seed0/eval/final/ood.json"
+    cell = "results/base0/grid/sft_ug/8x8/seed0"
     in_cell = {str(p.relative_to(run_copy))[:-len(SUFFIX)] for p in (run_copy / cell).rglob("*" + SUFFIX)}
-    untouched = run_copy / "results/grid/sft_sg/8x8/seed0/model/model.safetensors"
+    untouched = run_copy / "results/base0/grid/sft_sg/8x8/seed0/model/model.safetensors"
     before = untouched.stat().st_mtime_ns
     (run_copy / evaluation).unlink()
     shutil.rmtree(run_copy / cell)
@@ -69,13 +69,13 @@ def test_deleted_outputs_are_found_and_rebuilt_with_what_was_made_from_them(run_
 
 
 def test_an_output_removed_by_a_failed_job_is_found(run_copy):
-    train, problems = run_copy / "results/world/train.jsonl", "results/section3/problems.jsonl"
+    train, problems = run_copy / "results/base0/world/train.jsonl", "results/base0/section3/problems.jsonl"
     intact = train.read_bytes()
     train.write_bytes(intact[:len(intact) // 2])  # cut mid-line
     failed = snakemake(run_copy, "--cores", "1", "--configfile", str(TEST_CONFIG), "--forcerun", problems, problems)
     assert failed.returncode != 0
-    log = (run_copy / "logs/section3/select_problems.log").read_text()
-    assert re.search(r"results/world/train\.jsonl, line \d+: not valid JSON", log), log[-2000:]
+    log = (run_copy / "logs/base0/section3/select_problems.log").read_text()
+    assert re.search(r"results/base0/world/train\.jsonl, line \d+: not valid JSON", log), log[-2000:]
     assert not (run_copy / problems).exists()  # Snakemake removes the output of a failed job
 
     train.write_bytes(intact)

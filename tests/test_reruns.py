@@ -113,12 +113,12 @@ def touch(path: Path) -> None:
 
 def test_touching_a_small_input_reruns_nothing(run_copy):
     # snakemake recorded the sha256 of each input up to --max-checksum-file-size (1 MB)
-    touch(run_copy / "results/world/train.jsonl")
+    touch(run_copy / "results/base0/world/train.jsonl")
     assert dry_run(run_copy) == {}
 
 
 def test_touching_an_input_over_the_checksum_limit_reruns_its_consumers(run_copy):
-    touch(run_copy / "results/world/train.jsonl")
+    touch(run_copy / "results/base0/world/train.jsonl")
     expected = {"select_problems": 1, "contexts": 1, "teacher_traces": 4, "richness_table": 1, "teacher_probe": 1,
                 "all": 1, "job_times": 1,
                 "coverage": 2, **GRID_SAMPLED, "train_onpolicy": 10,
@@ -127,7 +127,7 @@ def test_touching_an_input_over_the_checksum_limit_reruns_its_consumers(run_copy
 
 
 def test_a_directory_output_is_dated_by_its_marker_only(run_copy):
-    model = run_copy / "results/base_model"
+    model = run_copy / "results/base0/base_model"
     touch(model / "model.safetensors")
     touch(model)
     assert dry_run(run_copy) == {}

@@ -17,9 +17,9 @@ from selfdistill.lineage import share as share_module
 
 IDENTITY = {f"GIT_{who}_{what}": value for who in ("AUTHOR", "COMMITTER")
             for what, value in (("NAME", "test"), ("EMAIL", "test@example.com"))}
-# benchmarks: Snakemake's time and memory per job, a record of the run like logs/
-TRACKED_ENTRIES = {"world", "base_model", "base_model.prov.json", "eval", "section3", "grid", "summary", "figures",
-                   "benchmarks"}
+# base0: the one base model's world, model, evaluations, Section 3 and grid; benchmarks: Snakemake's
+# time and memory per job, a record of the run like logs/
+TRACKED_ENTRIES = {"base0", "summary", "figures", "benchmarks"}
 
 
 def sh(repo: Path, *cmd: str, ok: bool = True) -> subprocess.CompletedProcess:
@@ -79,20 +79,20 @@ def test_tracked_files_link_to_the_cache_instead_of_copying(clones):
     """A model folder tracked by DVC is stored once: the workspace file and the cache's are one
     (a reflink shares blocks and cannot be told from a copy here, so hard or symbolic links)."""
     for repo in clones:
-        weights = next((repo / "results/base_model").glob("*.safetensors"))
+        weights = next((repo / "results/base0/base_model").glob("*.safetensors"))
         cached = {p.stat().st_ino for p in (repo / ".dvc/cache").rglob("*") if p.is_file()}
         assert weights.is_symlink() or weights.stat().st_ino in cached, f"{weights} is a copy of the cache's file"
 
 
 def test_restore_refuses_a_changed_artifact_and_names_it(clones):
     _, clone = clones
-    table = clone / "results/summary/richness.csv"
+    table = clone / "results/summary/base0/richness.csv"
     edited = table.read_text() + "tampered,0\n"
     table.unlink()  # DVC's links are read-only, so that an edit cannot reach the cache
     table.write_text(edited)
     run = share(clone, "restore", "--configfile", "config/test.yaml", ok=False)
     assert run.returncode == 1
-    assert "results/summary/richness.csv: changed after it was made" in run.stderr
+    assert "results/summary/base0/richness.csv: changed after it was made" in run.stderr
     assert not list(clone.glob(".snakemake/metadata/*"))  # nothing was touched, nothing recorded
     sh(clone, sys.executable, "-m", "dvc", "checkout", "--force", "results/summary.dvc")  # the advised fix
 
@@ -103,8 +103,8 @@ def test_restore_refuses_results_made_with_other_settings(clones, tmp_path):
     other.write_text("section3:\n  traces_per_problem: 3\n")
     run = share(clone, "restore", "--configfile", "config/test.yaml", str(other), ok=False)
     assert run.returncode == 1
-    assert "results/section3/traces/none.json: config no longer matches" in run.stderr
-    assert "results/summary/richness.csv" not in run.stderr
+    assert "results/base0/section3/traces/none.json: config no longer matches" in run.stderr
+    assert "results/summary/base0/richness.csv" not in run.stderr
 
 
 def test_pull_and_restore_leave_snakemake_nothing_to_do(clones):
@@ -115,7 +115,7 @@ def test_pull_and_restore_leave_snakemake_nothing_to_do(clones):
     assert "up to date" in sh(clone, sys.executable, "-m", "dvc", "status").stdout
     summary = sh(clone, sys.executable, "-m", "snakemake", "--cores", "1", "--summary", "--configfile", "config/test.yaml")
     assert share_module.pending(summary.stdout) == []
-    assert "results/summary/richness.csv" in summary.stdout
+    assert "results/summary/base0/richness.csv" in summary.stdout
 
 
 def test_pending_lists_what_the_summary_plans_to_make():

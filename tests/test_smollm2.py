@@ -92,7 +92,7 @@ def test_world_holds_the_shared_problems(smollm2_run):
     ood = [r["problem_id"] for r in read_jsonl(world / "ood.jsonl")]
     assert [i.split("/")[0] for i in ood] == ["amc23", "math500"]
     # the training cells saw the study's file
-    assert read_jsonl(smollm2_run / "results/grid/coverage/8x8.jsonl") == coverage
+    assert read_jsonl(smollm2_run / "results/base0/grid/coverage/8x8.jsonl") == coverage
 
 
 def test_base_model_reloads_with_its_chat_template(smollm2_run):

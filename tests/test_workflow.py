@@ -41,31 +41,31 @@ def test_default_config_evaluates_each_cell_in_one_job_that_writes_every_checkpo
     for (method, coverage, seed), outputs in found.items():
         # SFT cells have their final model; on-policy ones a checkpoint at step 5 of 10 as well
         checkpoints = ["final"] if method.startswith("sft_") else ["step5", "final"]
-        cell = f"results/grid/{method}/{coverage}/seed{seed}/eval"
+        cell = f"results/base0/grid/{method}/{coverage}/seed{seed}/eval"
         assert outputs == {f"{cell}/{c}/{split}{ext}" for c in checkpoints for split in ("seen", "in_domain", "ood")
                            for ext in (".samples.jsonl", ".json")}
 
 
 def test_bad_config_stops_before_any_job(tmp_path):
     bad = tmp_path / "bad.yaml"
-    bad.write_text("arith:\n  seed: -1\nsection3:\n  samplez: 3\n")
+    bad.write_text("arith:\n  train_size: -1\nsection3:\n  samplez: 3\n")
     run = snakemake(tmp_path, "-n", "--cores", "1", "--configfile", str(bad))
     assert run.returncode != 0
     out = run.stdout + run.stderr
-    assert "arith.seed" in out and "minimum" in out
+    assert "arith.train_size" in out and "minimum" in out
     assert "'samplez' was unexpected" in out
     assert "rule world:" not in out
 
 
 def test_end_to_end_writes_the_promised_files(test_run):
-    summary = json.loads((test_run / "results/summary/base_model.json").read_text())
+    summary = json.loads((test_run / "results/summary/base0/base_model.json").read_text())
     assert set(summary) == {"in_domain", "ood"}
     for split in summary.values():
         for key in ("accuracy", "accuracy_epistemic_banned", "pass_at_k", "mean_length", "mean_epistemic"):
             assert isinstance(split[key], float)
         assert 0 <= split["accuracy"] <= split["pass_at_k"] <= 1
 
-    table = pd.read_csv(test_run / "results/summary/richness.csv")
+    table = pd.read_csv(test_run / "results/summary/base0/richness.csv")
     assert list(table["richness"]) == ["none", "s_nothink", "regen", "s"]
     for column in ("score", "mean_length", "mean_epistemic", "mean_epistemic_word_boundary"):
         assert table[column].notna().all()
@@ -73,14 +73,14 @@ def test_end_to_end_writes_the_promised_files(test_run):
     assert (table["mean_epistemic_word_boundary"] <= table["mean_epistemic"]).all()
 
     for figure in ("base_model.png", "richness.png"):
-        assert (test_run / "results/figures" / figure).read_bytes()[:4] == b"\x89PNG"
-    assert (test_run / "results/base_model/model.safetensors").exists()
-    assert (test_run / "results/base_model/tokenizer.json").exists()
+        assert (test_run / "results/figures/base0" / figure).read_bytes()[:4] == b"\x89PNG"
+    assert (test_run / "results/base0/base_model/model.safetensors").exists()
+    assert (test_run / "results/base0/base_model/tokenizer.json").exists()
 
 
 def test_contexts_reveal_more_at_each_level(test_run):
     def rows(level):
-        lines = (test_run / f"results/section3/contexts/{level}.jsonl").read_text().splitlines()
+        lines = (test_run / f"results/base0/section3/contexts/{level}.jsonl").read_text().splitlines()
         return [json.loads(line) for line in lines]
 
     none, nothink, s = rows("none"), rows("s_nothink"), rows("s")
@@ -98,11 +98,11 @@ def test_a_finished_run_is_up_to_date(test_run):
 
 
 def test_every_artifact_has_a_clean_provenance_record(test_run):
-    record = json.loads((test_run / "results/summary/base_model.json.prov.json").read_text())
+    record = json.loads((test_run / "results/summary/base0/base_model.json.prov.json").read_text())
     assert record["stage"] == "selfdistill.stages.base_summary" and record["rule"] == "base_summary"
     assert set(record["inputs"]) == {"in_domain_normal", "in_domain_banned", "ood_normal", "ood_banned"}
-    cell = json.loads((test_run / "results/eval/base/ood/banned.json.prov.json").read_text())["cell"]
-    assert cell == {"split": "ood", "decoding": "banned"}
+    cell = json.loads((test_run / "results/base0/eval/base/ood/banned.json.prov.json").read_text())["cell"]
+    assert cell == {"base": "0", "split": "ood", "decoding": "banned"}
     audit = subprocess.run([sys.executable, "-m", "selfdistill.lineage.audit", "--all", "results"], cwd=test_run,
                            capture_output=True, text=True)
     assert audit.returncode == 0, audit.stdout + audit.stderr
@@ -137,21 +137,21 @@ def test_the_grid_table_has_every_cell_checkpoint_and_split(test_run):
     findings = (test_run / "results/summary/findings.md").read_text()
     for section in ("## The study's claims, checked", "## Why: the teacher's view", "## Change from the base"):
         assert section in findings
-    probe = pd.read_csv(test_run / "results/summary/teacher_probe.csv")
+    probe = pd.read_csv(test_run / "results/summary/base0/teacher_probe.csv")
     assert list(dict.fromkeys(probe["richness"])) == ["none", "s_nothink", "regen", "s"]
     assert probe["mean_probability"].dropna().between(0, 1).all()
 
 
 def test_grid_cells_keep_their_checkpoints_and_no_scratch(test_run):
-    cell = test_run / "results/grid/sdpo_s_nothink/64/seed0"
+    cell = test_run / "results/base0/grid/sdpo_s_nothink/64/seed0"
     manifest = json.loads((cell / "manifest.json").read_text())
     assert manifest["final_step"] == 4 and list(manifest["steps"]) == ["step2"]
     assert (cell / "checkpoints/step2/model.safetensors").exists()
     assert (cell / "eval/step2/ood.samples.jsonl").exists() and (cell / "eval/final/seen.json").exists()
     record = json.loads((cell / "model.prov.json").read_text())
-    assert record["cell"] == {"method": "sdpo_s_nothink", "coverage": "64", "seed": "0"}
+    assert record["cell"] == {"base": "0", "method": "sdpo_s_nothink", "coverage": "64", "seed": "0"}
     assert record["params"]["train"]["distillation_topk"] == 20
-    assert not any((test_run / "results/grid/.scratch").rglob("checkpoint-*"))
+    assert not any((test_run / "results/base0/grid/.scratch").rglob("checkpoint-*"))
 
 
 def test_job_times_come_from_every_jobs_benchmark_file(test_run):

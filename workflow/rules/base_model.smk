@@ -7,9 +7,9 @@ if MODEL["name"] == "built_in":
         output:
             model=directory(BASE_MODEL),
         log:
-            "logs/base_model.log",
+            "logs/base{base}/base_model.log",
         benchmark:
-            f"{BENCHMARKS}/base_model.tsv"
+            f"{BENCHMARKS}/base_model/base{{base}}.tsv"
         conda:
             GPU_ENV
         threads: ALL_CORES
@@ -18,7 +18,7 @@ if MODEL["name"] == "built_in":
         params:
             cmd=stage("base_model"),
             code=stage_code("base_model"),
-            settings=settings(lambda w: config["base_model"]),
+            settings=settings(lambda w: of_base(w)["base_model"]),
         shell:
             "OMP_NUM_THREADS={threads} {params.cmd} --params {params.settings:q} > {log} 2>&1"
 

@@ -6,6 +6,7 @@ import shlex
 
 from snakemake.exceptions import WorkflowError
 
+from selfdistill.bases import base_config
 from selfdistill.config import validate_config
 from selfdistill.data.arith_splits import settings as arith_settings
 from selfdistill.data.templates import RICHNESS
@@ -22,22 +23,48 @@ except WorkflowError:  # --unlock and the like run no job and take no --cores
     ALL_CORES = 1
 
 RESULTS = "results"
-BASE_MODEL = f"{RESULTS}/base_model"
+BASES = config["bases"]
+MODEL = config["model"]
+# One folder per base model (config `bases`): its world, model, evaluations, Section 3 and grid;
+# what takes no seed from the base (the math world's files, a pretrained model) is shared. Its
+# summaries sit in a folder of its own among the pooled ones, to be fetched without the models.
+BASE_DIR = f"{RESULTS}/base{{base}}"
+BASE_MODEL = (
+    f"{BASE_DIR}/base_model" if MODEL["name"] == "built_in" else f"{RESULTS}/base_model"
+)
+WORLD_DIR = f"{BASE_DIR}/world" if config["world"] == "arith" else f"{RESULTS}/world"
 SPLITS = ("train", "in_domain", "ood")
 EVAL_SPLITS = ("in_domain", "ood")
-WORLD = {split: f"{RESULTS}/world/{split}.jsonl" for split in SPLITS}
-CORPUS = f"{RESULTS}/world/pretrain_corpus.jsonl"
-MODEL = config["model"]
+WORLD = {split: f"{WORLD_DIR}/{split}.jsonl" for split in SPLITS}
+CORPUS = f"{WORLD_DIR}/pretrain_corpus.jsonl"
+SUMMARY = f"{RESULTS}/summary/base{{base}}"
+FIGURES = f"{RESULTS}/figures/base{{base}}"
 GRID = config["grid"]
-GRID_DIR = f"{RESULTS}/grid"
+GRID_DIR = f"{BASE_DIR}/grid"
 CELL = f"{GRID_DIR}/{{method}}/{{coverage}}/seed{{seed}}"
 SFT_METHODS = ("sft_ug", "sft_sg")
 GRID_SPLITS = ("seen", "in_domain", "ood")
 OFFPOLICY_DIR = f"{GRID_DIR}/offpolicy/{{coverage}}"
 OFFPOLICY_PROTOCOL = GRID["offpolicy"].get("protocol", "coverage")
 # Snakemake's own record of each job's time, memory and I/O, as <rule>.tsv or <rule>/<job>.tsv
-# (benchmarks/job_times.py sums them per rule)
+# (benchmarks/job_times.py sums them per rule); a base's jobs as <rule>/base<base>[_<job>].tsv
 BENCHMARKS = f"{RESULTS}/benchmarks"
+
+
+wildcard_constraints:
+    base=r"\d+",
+
+
+def of_base(wildcards):
+    """The config as the job's base model sees it: the base's entry as every seed it decides."""
+    return base_config(config, int(wildcards.base))
+
+
+def per_base(path):
+    """`path` for every base of the config (a pooled job's inputs)."""
+    return expand(path, base=BASES)
+
+
 # each rule's software (`snakemake --sdm conda`), relative to this folder: the analysis stages
 # need no torch; the stages that run a model need torch, and vLLM where the config asks for it
 ANALYSIS_ENV = "../../envs/analysis.yaml"
@@ -125,11 +152,11 @@ def compute_resources(name):
 
 
 def arith_split_settings(wildcards):
-    return arith_settings(config["arith"], wildcards.split)
+    return arith_settings(of_base(wildcards)["arith"], wildcards.split)
 
 
 def arith_corpus_settings(wildcards):
-    return arith_settings(config["arith"], "pretrain")
+    return arith_settings(of_base(wildcards)["arith"], "pretrain")
 
 
 # Evaluation of the base model (evaluate.smk)
@@ -138,7 +165,7 @@ def arith_corpus_settings(wildcards):
 def eval_settings(wildcards):
     return {
         **sampling_job(),
-        **config["evaluation"],
+        **of_base(wildcards)["evaluation"],
         "ban_epistemic": wildcards.decoding == "banned",
         **chat_settings(),
     }
@@ -149,7 +176,7 @@ def eval_settings(wildcards):
 
 def section3_settings(*keys):
     def settings(wildcards):
-        s3 = config["section3"]
+        s3 = of_base(wildcards)["section3"]
         return {
             "world": config["world"],
             "backend": config["backend"],
@@ -161,7 +188,7 @@ def section3_settings(*keys):
 
 
 def trace_settings(wildcards):
-    s3 = config["section3"]
+    s3 = of_base(wildcards)["section3"]
     sampling = {**s3["sampling"], "n": s3["traces_per_problem"], "seed": s3["seed"]}
     return {
         **sampling_job(),

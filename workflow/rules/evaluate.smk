@@ -5,12 +5,12 @@ rule evaluate_base:
         model=BASE_MODEL,
         prompts=lambda w: WORLD[w.split],
     output:
-        samples=f"{RESULTS}/eval/base/{{split}}/{{decoding}}.samples.jsonl",
-        metrics=f"{RESULTS}/eval/base/{{split}}/{{decoding}}.json",
+        samples=f"{BASE_DIR}/eval/base/{{split}}/{{decoding}}.samples.jsonl",
+        metrics=f"{BASE_DIR}/eval/base/{{split}}/{{decoding}}.json",
     log:
-        "logs/evaluate_base/{split}_{decoding}.log",
+        "logs/base{base}/evaluate_base/{split}_{decoding}.log",
     benchmark:
-        f"{BENCHMARKS}/evaluate_base/{{split}}_{{decoding}}.tsv"
+        f"{BENCHMARKS}/evaluate_base/base{{base}}_{{split}}_{{decoding}}.tsv"
     wildcard_constraints:
         split="|".join(EVAL_SPLITS),
         decoding="normal|banned",
@@ -30,21 +30,22 @@ rule evaluate_base:
 rule base_summary:
     input:
         **{
-            f"{s}_{d}": f"{RESULTS}/eval/base/{s}/{d}.json"
+            f"{s}_{d}": f"{BASE_DIR}/eval/base/{s}/{d}.json"
             for s in EVAL_SPLITS
             for d in ("normal", "banned")
         },
     output:
-        summary=f"{RESULTS}/summary/base_model.json",
+        summary=f"{SUMMARY}/base_model.json",
         figure=report(
-            f"{RESULTS}/figures/base_model.png",
+            f"{FIGURES}/base_model.png",
             caption="../report/base_model.rst",
             category="Base model",
+            subcategory="base {base}",
         ),
     log:
-        "logs/base_summary.log",
+        "logs/base{base}/base_summary.log",
     benchmark:
-        f"{BENCHMARKS}/base_summary.tsv"
+        f"{BENCHMARKS}/base_summary/base{{base}}.tsv"
     localrule: True
     conda:
         ANALYSIS_ENV

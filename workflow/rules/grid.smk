@@ -13,9 +13,9 @@ rule coverage:
         rows=f"{GRID_DIR}/coverage/{{coverage}}.jsonl",
         seen=f"{GRID_DIR}/coverage/{{coverage}}.seen.jsonl",
     log:
-        "logs/grid/coverage_{coverage}.log",
+        "logs/base{base}/grid/coverage_{coverage}.log",
     benchmark:
-        f"{BENCHMARKS}/coverage/{{coverage}}.tsv"
+        f"{BENCHMARKS}/coverage/base{{base}}_{{coverage}}.tsv"
     localrule: True
     conda:
         ANALYSIS_ENV
@@ -38,9 +38,9 @@ rule evaluate_base_grid:
         samples=f"{GRID_DIR}/base/{{split}}.samples.jsonl",
         metrics=f"{GRID_DIR}/base/{{split}}.json",
     log:
-        "logs/grid/base_{split}.log",
+        "logs/base{base}/grid/base_{split}.log",
     benchmark:
-        f"{BENCHMARKS}/evaluate_base_grid/{{split}}.tsv"
+        f"{BENCHMARKS}/evaluate_base_grid/base{{base}}_{{split}}.tsv"
     wildcard_constraints:
         split=r"in_domain|ood|seen_[^/]+",
     conda:

@@ -26,7 +26,7 @@ def eval_settings_grid(wildcards):
     # one setting for the base (step 0) and every checkpoint, so all compare like for like
     return {
         **sampling_job(),
-        **GRID["evaluation"],
+        **of_base(wildcards)["grid"]["evaluation"],
         **chat_settings(),
     }
 
@@ -41,7 +41,7 @@ def coverage_source(wildcards):
 def coverage_settings(wildcards):
     return {
         "label": wildcards.coverage,
-        "seed": GRID["coverage_seed"],
+        "seed": of_base(wildcards)["grid"]["coverage_seed"],
         "seen_max": GRID["seen_max"],
     }
 
@@ -49,8 +49,8 @@ def coverage_settings(wildcards):
 def base_grid_prompts(wildcards):
     if wildcards.split.startswith("seen_"):
         level = wildcards.split[len("seen_") :]
-        return f"{GRID_DIR}/coverage/{level}.seen.jsonl"
-    return WORLD[wildcards.split]
+        return f"{GRID_DIR}/coverage/{level}.seen.jsonl".format(base=wildcards.base)
+    return WORLD[wildcards.split].format(base=wildcards.base)
 
 
 def offpolicy_protocol():
@@ -59,7 +59,7 @@ def offpolicy_protocol():
 
 
 def offpolicy_sampling(wildcards):
-    o = GRID["offpolicy"]
+    o = of_base(wildcards)["grid"]["offpolicy"]
     return {
         **sampling_job(),
         "batch_size": o["batch_size"],
@@ -73,11 +73,15 @@ def sft_data(wildcards):
     and its off-policy samples."""
     if OFFPOLICY_PROTOCOL == "section3":
         return {
-            "problems": rules.select_problems.output.selected,
-            "guided": expand(rules.teacher_traces.output.samples, richness="s")[0],
+            "problems": rules.select_problems.output.selected.format(
+                base=wildcards.base
+            ),
+            "guided": expand(
+                rules.teacher_traces.output.samples, richness="s", base=wildcards.base
+            )[0],
         }
     return {
-        name: expand(path, coverage=wildcards.coverage)[0]
+        name: expand(path, coverage=wildcards.coverage, base=wildcards.base)[0]
         for name, path in (
             ("coverage", rules.coverage.output.rows),
             ("unguided", rules.offpolicy_unguided.output.samples),
@@ -104,7 +108,7 @@ def onpolicy_settings(wildcards):
         "world": config["world"],
         "train": GRID["train"][w.method],
         # outside the outputs, which Snakemake deletes when a job fails
-        "scratch": f"{GRID_DIR}/.scratch/{w.method}/{w.coverage}/seed{w.seed}",
+        "scratch": f"{GRID_DIR.format(base=w.base)}/.scratch/{w.method}/{w.coverage}/seed{w.seed}",
         **chat_settings(),
     }
 
@@ -142,19 +146,30 @@ def cell_eval_command(wildcards, input, output, resources):
 
 
 def grid_inputs(wildcards):
-    inputs = {"probe": rules.teacher_probe.output.table}
+    """Every base's evaluations, named `<role>__<base>__...` (selfdistill/stages/grid_summary.py)."""
+    inputs = {}
+    for base in BASES:
+        inputs.update(base_grid_inputs(base))
+    return inputs
+
+
+def base_grid_inputs(base):
+    grid = GRID_DIR.format(base=base)
+    inputs = {f"probe__{base}": rules.teacher_probe.output.table.format(base=base)}
     for level in RICHNESS:
-        inputs[f"traces__{level}"] = f"{RESULTS}/section3/traces/{level}.json"
+        inputs[f"traces__{base}__{level}"] = (
+            f"{BASE_DIR}/section3/traces/{level}.json".format(base=base)
+        )
     for method, coverage, seed in cells():
-        cell = CELL.format(method=method, coverage=coverage, seed=seed)
-        key = f"{method}__{coverage}__{seed}"
+        cell = CELL.format(base=base, method=method, coverage=coverage, seed=seed)
+        key = f"{base}__{method}__{coverage}__{seed}"
         inputs[f"manifest__{key}"] = f"{cell}/manifest.json"
         for checkpoint in checkpoints_of(method):
             for split in GRID_SPLITS:
                 path = f"{cell}/eval/{checkpoint}/{split}.json"
                 inputs[f"eval__{key}__{checkpoint}__{split}"] = path
     for coverage in GRID["coverage"]:
-        inputs[f"base__{coverage}__seen"] = f"{GRID_DIR}/base/seen_{coverage}.json"
+        inputs[f"base__{base}__{coverage}__seen"] = f"{grid}/base/seen_{coverage}.json"
         for split in EVAL_SPLITS:
-            inputs[f"base__{coverage}__{split}"] = f"{GRID_DIR}/base/{split}.json"
+            inputs[f"base__{base}__{coverage}__{split}"] = f"{grid}/base/{split}.json"
     return inputs

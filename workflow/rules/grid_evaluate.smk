@@ -15,9 +15,9 @@ for method in GRID["methods"]:
         output:
             **cell_eval_outputs(method),
         log:
-            "logs/grid/eval_{method}_{coverage}_seed{seed}.log",
+            "logs/base{base}/grid/eval_{method}_{coverage}_seed{seed}.log",
         benchmark:
-            f"{BENCHMARKS}/evaluate_cell_{method}/{{method}}_{{coverage}}_seed{{seed}}.tsv"
+            f"{BENCHMARKS}/evaluate_cell_{method}/base{{base}}_{{method}}_{{coverage}}_seed{{seed}}.tsv"
         wildcard_constraints:
             method=re.escape(method),
         conda:

@@ -10,9 +10,9 @@ rule offpolicy_unguided:
         samples=f"{OFFPOLICY_DIR}/unguided.samples.jsonl",
         metrics=f"{OFFPOLICY_DIR}/unguided.json",
     log:
-        "logs/grid/offpolicy_unguided_{coverage}.log",
+        "logs/base{base}/grid/offpolicy_unguided_{coverage}.log",
     benchmark:
-        f"{BENCHMARKS}/offpolicy_unguided/{{coverage}}.tsv"
+        f"{BENCHMARKS}/offpolicy_unguided/base{{base}}_{{coverage}}.tsv"
     conda:
         GPU_ENV
     threads: 1
@@ -34,9 +34,9 @@ rule offpolicy_contexts:
     output:
         prompts=f"{OFFPOLICY_DIR}/guided_prompts.jsonl",
     log:
-        "logs/grid/offpolicy_contexts_{coverage}.log",
+        "logs/base{base}/grid/offpolicy_contexts_{coverage}.log",
     benchmark:
-        f"{BENCHMARKS}/offpolicy_contexts/{{coverage}}.tsv"
+        f"{BENCHMARKS}/offpolicy_contexts/base{{base}}_{{coverage}}.tsv"
     localrule: True
     conda:
         ANALYSIS_ENV
@@ -57,9 +57,9 @@ rule offpolicy_guided:
         samples=f"{OFFPOLICY_DIR}/guided.samples.jsonl",
         metrics=f"{OFFPOLICY_DIR}/guided.json",
     log:
-        "logs/grid/offpolicy_guided_{coverage}.log",
+        "logs/base{base}/grid/offpolicy_guided_{coverage}.log",
     benchmark:
-        f"{BENCHMARKS}/offpolicy_guided/{{coverage}}.tsv"
+        f"{BENCHMARKS}/offpolicy_guided/base{{base}}_{{coverage}}.tsv"
     conda:
         GPU_ENV
     threads: 1
@@ -82,9 +82,9 @@ rule train_sft:
         model=directory(f"{CELL}/model"),
         manifest=f"{CELL}/manifest.json",
     log:
-        "logs/grid/train_{method}_{coverage}_seed{seed}.log",
+        "logs/base{base}/grid/train_{method}_{coverage}_seed{seed}.log",
     benchmark:
-        f"{BENCHMARKS}/train_sft/{{method}}_{{coverage}}_seed{{seed}}.tsv"
+        f"{BENCHMARKS}/train_sft/base{{base}}_{{method}}_{{coverage}}_seed{{seed}}.tsv"
     wildcard_constraints:
         method="|".join(SFT_METHODS),
     conda:

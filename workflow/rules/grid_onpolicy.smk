@@ -11,9 +11,9 @@ rule train_onpolicy:
         checkpoints=directory(f"{CELL}/checkpoints"),
         manifest=f"{CELL}/manifest.json",
     log:
-        "logs/grid/train_{method}_{coverage}_seed{seed}.log",
+        "logs/base{base}/grid/train_{method}_{coverage}_seed{seed}.log",
     benchmark:
-        f"{BENCHMARKS}/train_onpolicy/{{method}}_{{coverage}}_seed{{seed}}.tsv"
+        f"{BENCHMARKS}/train_onpolicy/base{{base}}_{{method}}_{{coverage}}_seed{{seed}}.tsv"
     wildcard_constraints:
         # every method that is not SFT (selfdistill.training.onpolicy.ONPOLICY; the schema lists them)
         method=r"(?!sft_)\w+",

@@ -4,11 +4,11 @@ rule select_problems:
         model=BASE_MODEL,
         problems=WORLD["train"],
     output:
-        selected=f"{RESULTS}/section3/problems.jsonl",
+        selected=f"{BASE_DIR}/section3/problems.jsonl",
     log:
-        "logs/section3/select_problems.log",
+        "logs/base{base}/section3/select_problems.log",
     benchmark:
-        f"{BENCHMARKS}/select_problems.tsv"
+        f"{BENCHMARKS}/select_problems/base{{base}}.tsv"
     # on the path to every Section 3 job: start it before the base model's evaluations, beside them
     priority: 1
     conda:
@@ -40,11 +40,11 @@ rule contexts:
         model=BASE_MODEL,
         selected=rules.select_problems.output.selected,
     output:
-        **{level: f"{RESULTS}/section3/contexts/{level}.jsonl" for level in RICHNESS},
+        **{level: f"{BASE_DIR}/section3/contexts/{level}.jsonl" for level in RICHNESS},
     log:
-        "logs/section3/contexts.log",
+        "logs/base{base}/section3/contexts.log",
     benchmark:
-        f"{BENCHMARKS}/contexts.tsv"
+        f"{BENCHMARKS}/contexts/base{{base}}.tsv"
     priority: 1
     conda:
         GPU_ENV
@@ -65,14 +65,14 @@ rule teacher_traces:
     """Teacher samples at one richness level, graded and counted."""
     input:
         model=BASE_MODEL,
-        prompts=f"{RESULTS}/section3/contexts/{{richness}}.jsonl",
+        prompts=f"{BASE_DIR}/section3/contexts/{{richness}}.jsonl",
     output:
-        samples=f"{RESULTS}/section3/traces/{{richness}}.samples.jsonl",
-        metrics=f"{RESULTS}/section3/traces/{{richness}}.json",
+        samples=f"{BASE_DIR}/section3/traces/{{richness}}.samples.jsonl",
+        metrics=f"{BASE_DIR}/section3/traces/{{richness}}.json",
     log:
-        "logs/section3/traces_{richness}.log",
+        "logs/base{base}/section3/traces_{richness}.log",
     benchmark:
-        f"{BENCHMARKS}/teacher_traces/{{richness}}.tsv"
+        f"{BENCHMARKS}/teacher_traces/base{{base}}_{{richness}}.tsv"
     wildcard_constraints:
         richness="|".join(RICHNESS),
     conda:
@@ -91,18 +91,19 @@ rule teacher_traces:
 rule richness_table:
     """The Table 1 analog: score, length and epistemic count per richness level."""
     input:
-        **{level: f"{RESULTS}/section3/traces/{level}.json" for level in RICHNESS},
+        **{level: f"{BASE_DIR}/section3/traces/{level}.json" for level in RICHNESS},
     output:
-        table=f"{RESULTS}/summary/richness.csv",
+        table=f"{SUMMARY}/richness.csv",
         figure=report(
-            f"{RESULTS}/figures/richness.png",
+            f"{FIGURES}/richness.png",
             caption="../report/richness.rst",
             category="Section 3",
+            subcategory="base {base}",
         ),
     log:
-        "logs/section3/richness_table.log",
+        "logs/base{base}/section3/richness_table.log",
     benchmark:
-        f"{BENCHMARKS}/richness_table.tsv"
+        f"{BENCHMARKS}/richness_table/base{{base}}.tsv"
     localrule: True
     conda:
         ANALYSIS_ENV
@@ -118,15 +119,15 @@ rule teacher_probe:
     """The teacher's probability of the student's epistemic words at each richness level: what
     self-distillation would push on."""
     input:
-        **{level: f"{RESULTS}/section3/contexts/{level}.jsonl" for level in RICHNESS},
+        **{level: f"{BASE_DIR}/section3/contexts/{level}.jsonl" for level in RICHNESS},
         model=BASE_MODEL,
-        student=f"{RESULTS}/section3/traces/none.samples.jsonl",
+        student=f"{BASE_DIR}/section3/traces/none.samples.jsonl",
     output:
-        table=f"{RESULTS}/summary/teacher_probe.csv",
+        table=f"{SUMMARY}/teacher_probe.csv",
     log:
-        "logs/section3/teacher_probe.log",
+        "logs/base{base}/section3/teacher_probe.log",
     benchmark:
-        f"{BENCHMARKS}/teacher_probe.tsv"
+        f"{BENCHMARKS}/teacher_probe/base{{base}}.tsv"
     conda:
         GPU_ENV
     threads: 1

@@ -3,11 +3,11 @@ if config["world"] == "arith":
     rule world:
         """One problem split of the arithmetic world, from its own settings alone."""
         output:
-            problems=f"{RESULTS}/world/{{split}}.jsonl",
+            problems=f"{WORLD_DIR}/{{split}}.jsonl",
         log:
-            "logs/world_{split}.log",
+            "logs/base{base}/world_{split}.log",
         benchmark:
-            f"{BENCHMARKS}/world/{{split}}.tsv"
+            f"{BENCHMARKS}/world/base{{base}}_{{split}}.tsv"
         wildcard_constraints:
             split="|".join(SPLITS),
         localrule: True
@@ -25,9 +25,9 @@ if config["world"] == "arith":
         output:
             corpus=CORPUS,
         log:
-            "logs/corpus.log",
+            "logs/base{base}/corpus.log",
         benchmark:
-            f"{BENCHMARKS}/corpus.tsv"
+            f"{BENCHMARKS}/corpus/base{{base}}.tsv"
         localrule: True
         conda:
             ANALYSIS_ENV
@@ -57,12 +57,10 @@ else:
             **MATH_LOCAL,
         output:
             **{
-                f"coverage_{label}": f"{RESULTS}/world/coverage/{label}.jsonl"
+                f"coverage_{label}": f"{WORLD_DIR}/coverage/{label}.jsonl"
                 for label in config["math"]["coverage_files"]
             },
-            train=f"{RESULTS}/world/train.jsonl",
-            in_domain=f"{RESULTS}/world/in_domain.jsonl",
-            ood=f"{RESULTS}/world/ood.jsonl",
+            **WORLD,
         log:
             "logs/world.log",
         benchmark:

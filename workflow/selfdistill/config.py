@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 from jsonschema import Draft202012Validator
 
+from selfdistill.bases import seeded_key
 from selfdistill.data.arith import SHARES
 from selfdistill.data.arith_splits import SOURCES
 from selfdistill.data.arith_space import distinct_problems
@@ -64,7 +65,9 @@ def _explain(error, root: dict) -> str | None:
     key, schema = _where(error), error.schema
     if error.validator == "additionalProperties":
         allowed = ", ".join(sorted(schema.get("properties", {})))
-        return f"config key {key}: {error.message}; allowed keys here: {allowed}"
+        seeds = [k for k in error.instance if seeded_key([*map(str, error.absolute_path), k])]
+        hint = f"; {', '.join(seeds)} here is set by `bases`, one base model per entry" if seeds else ""
+        return f"config key {key}: {error.message}; allowed keys here: {allowed}{hint}"
     if error.validator == "unevaluatedProperties":
         allowed = _properties(schema, root)
         # a failing sub-schema evaluates none of its keys, so every key shows up here; only

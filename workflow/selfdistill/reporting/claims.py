@@ -142,6 +142,25 @@ def moving_teacher(grid: Grid) -> list[Verdict]:
 
 
 def all_claims(problems: pd.DataFrame, richness: pd.DataFrame | None = None) -> list[Verdict]:
+    """Every claim's verdict; over all base models pooled where the frames have several."""
     grid = Grid(problems)
     return (table1(richness) + suppression(grid) + ood_accuracy(grid) + offpolicy(grid) + moving_teacher(grid)
             + intervention(grid))
+
+
+def claims_by_base(problems: pd.DataFrame, richness: pd.DataFrame | None = None) -> dict[int, list[Verdict]]:
+    """Each base model's verdicts from its own cells and Section 3 alone (frames with a `base` column)."""
+    return {int(base): all_claims(part, None if richness is None else richness[richness["base"] == base])
+            for base, part in problems.groupby("base")}
+
+
+def claims_table(pooled: list[Verdict], per_base: dict[int, list[Verdict]]) -> pd.DataFrame:
+    """claims.csv: each claim's pooled verdict, rule and numbers, and with several base models each
+    one's verdict in a column `base <n>`."""
+    table = pd.DataFrame(pooled)
+    if len(per_base) > 1:
+        for base, verdicts in per_base.items():
+            if [v.claim for v in verdicts] != list(table["claim"]):
+                raise ValueError(f"base {base} tests other claims than the pooled grid")
+            table[f"base {base}"] = [v.verdict for v in verdicts]
+    return table

@@ -10,6 +10,12 @@ from selfdistill.evaluation.uncertainty import LEVEL, REPLICATES
 from selfdistill.reporting.intervention import ARMS, REFERENCES, RULE, claim
 from selfdistill.reporting.verdicts import NOT_TESTED, Verdict
 
+POOLED_RULE = ("Pooled: each interval resamples the base models, then the training seeds within each drawn "
+               "base, then its problems, every cell paired with its own base model on the same problems; the "
+               "pooled verdict applies the claim's rule to that interval, so a claim holds pooled only if it "
+               "survives the spread between base models. Each base's verdict applies the same rule to its own "
+               "cells alone.")
+
 COLUMNS = (("accuracy", "ood", "OOD acc"), ("accuracy", "in_domain", "in-domain acc"),
            ("accuracy", "seen", "seen acc"), ("mean_length", "ood", "OOD length"),
            ("mean_epistemic", "ood", "OOD epistemic"))
@@ -47,20 +53,30 @@ def final_changes(changes: pd.DataFrame) -> pd.DataFrame:
 
 
 def base_values(df: pd.DataFrame) -> pd.DataFrame:
-    """The base model's values (step 0) per coverage, with standard errors over problems."""
-    base = df[df["step"] == 0].drop_duplicates(["coverage", "split"])
+    """The base model's values (step 0) per coverage (and base model, where there are several),
+    with standard errors over problems."""
+    keys = ["base", "coverage"] if "base" in df and df["base"].nunique() > 1 else ["coverage"]
+    base = df[df["step"] == 0].drop_duplicates([*keys, "split"])
     out = {}
     for metric, split, label in COLUMNS:
-        rows = base[base["split"] == split].set_index("coverage")
+        rows = base[base["split"] == split].set_index(keys)
         out[label] = rows.apply(lambda r: f"{r[metric]:.3f} +- {r[metric + '_se']:.3f}", axis=1)
     return pd.DataFrame(out)
 
 
-def claim_lines(verdicts: list[Verdict]) -> list[str]:
-    lines = ["| claim | verdict | measured: estimate [95% interval] |", "|---|---|---|"]
-    lines += [f"| {v.claim} | **{v.verdict}** | {v.measured} |" for v in verdicts]
+def claim_lines(verdicts: list[Verdict], per_base: dict[int, list[Verdict]] | None = None) -> list[str]:
+    """The claims table: with several base models, the pooled verdict and then each base's."""
+    bases = per_base if per_base and len(per_base) > 1 else {}
+    head = "verdict" if not bases else "pooled | " + " | ".join(f"base {b}" for b in bases)
+    lines = [f"| claim | {head} | measured: estimate [95% interval] |", "|---|---|" + "---|" * (len(bases) + 1)]
+    for i, v in enumerate(verdicts):
+        each = "".join(f" {found[i].verdict} |" for found in bases.values())
+        lines.append(f"| {v.claim} | **{v.verdict}** |{each} {v.measured} |")
     rules = dict.fromkeys(v.rule for v in verdicts if v.rule)
-    return lines + ["", "Rules, as applied above:", ""] + [f"- {r}" for r in rules] + [""]
+    out = lines + ["", "Rules, as applied above:", ""] + [f"- {r}" for r in rules] + [""]
+    if bases:
+        out += [POOLED_RULE, ""]
+    return out
 
 
 def probe_lines(probe: pd.DataFrame) -> list[str]:
@@ -68,9 +84,10 @@ def probe_lines(probe: pd.DataFrame) -> list[str]:
     head = ["## Why: the teacher's view of the student's doubts", ""]
     if probe.empty:
         return head + ["The unguided student's Section 3 traces hold no epistemic word, so there is nothing to probe.", ""]
-    by = probe.set_index(["word", "richness"])
+    # the mean over base models where the table has several
+    by = probe.groupby(["word", "richness"])["mean_probability"].mean()
     levels = list(dict.fromkeys(probe["richness"]))
-    said = "; ".join(f'"{w}" ' + ", ".join(f"{lv} {by.loc[(w, lv), 'mean_probability']:.3f}" for lv in levels)
+    said = "; ".join(f'"{w}" ' + ", ".join(f"{lv} {by.loc[(w, lv)]:.3f}" for lv in levels)
                      for w in ("wait", "hmm") if (w, levels[0]) in by.index)
     return head + [
         "Where the unguided student (Section 3, c = none) wrote an epistemic word, the mean probability",
@@ -103,17 +120,23 @@ def intervention_lines(verdicts: list[Verdict], changes: pd.DataFrame) -> list[s
 
 
 def findings_markdown(df: pd.DataFrame, problems: pd.DataFrame, changes: pd.DataFrame, verdicts: list[Verdict],
-                      probe: pd.DataFrame | None = None, world: str | None = None) -> str:
+                      probe: pd.DataFrame | None = None, world: str | None = None,
+                      per_base: dict[int, list[Verdict]] | None = None) -> str:
     """`df`: grid_summary.grid_frame; `problems`: its problem_frame; `changes`: its change_frame;
-    `verdicts`: claims.all_claims of the same grid."""
+    `verdicts`: claims.all_claims of the same grid; `per_base`: claims.claims_by_base, shown
+    beside the pooled verdicts where there are several base models."""
     seeds = sorted(problems["seed"].unique())
+    bases = sorted(problems["base"].unique()) if "base" in problems else [0]
+    over = (f"training seeds {', '.join(map(str, seeds))}" if len(bases) == 1 else
+            f"base models {', '.join(map(str, bases))} and training seeds {', '.join(map(str, seeds))} within each")
+    resampled = "problems and seeds" if len(bases) == 1 else "base models, then seeds within each, then problems"
     lines = ["# Findings of the distillation grid", "",
              "Generated from `results/summary/grid.csv` and `grid_change.csv`: each cell's final checkpoint minus",
-             f"the base model, over training seeds {', '.join(map(str, seeds))}, on the same problems. Intervals",
-             f"are {LEVEL:.0%} paired bootstrap intervals ({REPLICATES} resamples of problems and seeds). Accuracy",
+             f"its base model, over {over}, on the same problems. Intervals",
+             f"are {LEVEL:.0%} paired bootstrap intervals ({REPLICATES} resamples of {resampled}). Accuracy",
              "is avg@k; length in tokens; epistemic count per response by the study's substring rule.", ""]
     lines += PREMISES.get(world, [])
-    lines += ["## The study's claims, checked", ""] + claim_lines(verdicts)
+    lines += ["## The study's claims, checked", ""] + claim_lines(verdicts, per_base)
     lines += ["## Base model (mean +- standard error over problems)", "",
               base_values(df).reset_index().to_markdown(index=False), "",
               "## Change from the base, per coverage level and method", "",

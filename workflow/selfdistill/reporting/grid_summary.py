@@ -1,5 +1,6 @@
 """The grid's tidy tables: one row per (cell, seed, checkpoint, split), the base model as step 0,
-with each change from the base and its interval; and the changes pooled over seeds."""
+with each change from the base and its interval; and the changes pooled over seeds (and base
+models, where there are several)."""
 from __future__ import annotations
 
 import pandas as pd
@@ -79,9 +80,17 @@ def grid_frame(evals: dict[tuple, dict], manifests: dict[tuple, dict], base: dic
     return df.sort_values(["method", "coverage", "seed", "split", "step"], kind="stable")
 
 
+def with_bases(frames: dict[int, pd.DataFrame]) -> pd.DataFrame:
+    """One base model's frames stacked, each row marked with its base in a first column `base`."""
+    return pd.concat([frame.assign(base=base)[["base", *frame.columns]] for base, frame in frames.items()],
+                     ignore_index=True)
+
+
 def change_frame(problems: pd.DataFrame) -> pd.DataFrame:
-    """Each (method, coverage, step, split) cell's change from the base, pooled over its seeds, with
-    a 95% interval from resampling problems and seeds: the figures and findings quote these."""
+    """Each (method, coverage, step, split) cell's change from the base, pooled over its seeds (and
+    base models), with a 95% interval from resampling them and the problems: the figures and
+    findings quote these."""
+    bases = problems["base"].nunique() if "base" in problems else 1
     rows = []
     cells = problems[problems["step"] > 0][["method", "coverage", "step", "split"]].drop_duplicates()
     for method, coverage, step, split in cells.itertuples(index=False):
@@ -91,7 +100,7 @@ def change_frame(problems: pd.DataFrame) -> pd.DataFrame:
             c = change(problems, method, coverage, split, metric, step=step)
             rows.append({"method": method, "richness": RICHNESS[method], "coverage": coverage, "step": step,
                          "split": split, "metric": metric, "change": c.estimate, "low": c.low, "high": c.high,
-                         "seeds": seeds})
+                         "seeds": seeds, "bases": bases})
     return pd.DataFrame(rows).sort_values(["method", "coverage", "split", "metric", "step"], kind="stable")
 
 
@@ -119,8 +128,9 @@ def training_frame(manifests: dict[tuple, dict]) -> pd.DataFrame:
 
 
 def final_change(df: pd.DataFrame, column: str) -> pd.DataFrame:
-    """Each cell's last checkpoint minus its base (step 0), averaged over seeds."""
+    """Each cell's last checkpoint minus its base (step 0), averaged over seeds (and base models)."""
     keys = ["method", "coverage", "split"]
-    last = df.loc[df.groupby(keys + ["seed"])["step"].idxmax()].set_index(keys + ["seed"])[column]
-    base = df[df["step"] == 0].drop_duplicates(keys + ["seed"]).set_index(keys + ["seed"])[column]
+    runs = keys + ["seed"] + (["base"] if "base" in df else [])
+    last = df.loc[df.groupby(runs)["step"].idxmax()].set_index(runs)[column]
+    base = df[df["step"] == 0].drop_duplicates(runs).set_index(runs)[column]
     return (last - base).groupby(level=keys).mean().reset_index()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from selfdistill.data.coverage import LEVELS
-from selfdistill.evaluation.uncertainty import Interval, bootstrap, change, contrast
+from selfdistill.evaluation.uncertainty import Interval, by_base, change, contrast, hierarchical
 
 HOLDS, CONTRADICTED, INCONCLUSIVE, NOT_TESTED = "holds", "contradicted", "inconclusive", "not tested"
 # An accuracy change smaller than this is no change worth a claim (5 points of avg@k).
@@ -71,12 +71,13 @@ def combine(parts: list[str]) -> str:
 
 
 def ordered(frame: pd.DataFrame, order: list[str], metric: str, strict_last: bool = True) -> tuple[str, str]:
-    """Is `metric` increasing along `order` (levels of frame's `richness`, paired by problem)?
-    With strict_last False the last step only has to be no drop beyond the accuracy tolerance."""
-    table = frame.pivot_table(index="richness", columns="problem_id", values=metric)
+    """Is `metric` increasing along `order` (levels of frame's `richness`, paired by problem, within
+    each base model)? With strict_last False the last step only has to be no drop beyond the
+    accuracy tolerance."""
+    tables = [part.pivot_table(index="richness", columns="problem_id", values=metric) for part in by_base(frame)]
     parts, shown = [], []
     for i, (a, b) in enumerate(zip(order, order[1:])):
-        iv = bootstrap((table.loc[a] - table.loc[b]).dropna().to_numpy())
+        iv = hierarchical([(table.loc[a] - table.loc[b]).dropna().to_numpy() for table in tables])
         last_weak = not strict_last and i == len(order) - 2
         parts.append(not_lower(Interval(-iv.estimate, -iv.high, -iv.low)) if last_weak else below(iv))
         shown.append(f"{a} - {b} {iv}")
@@ -102,7 +103,8 @@ class Grid:
 
     def base(self, metric: str, split: str = "ood") -> float:
         rows = self.problems[(self.problems["step"] == 0) & (self.problems["split"] == split)]
-        return float(rows.drop_duplicates(["coverage", "problem_id"])[metric].mean())
+        each = [c for c in ("base", "coverage", "problem_id") if c in rows]
+        return float(rows.drop_duplicates(each)[metric].mean())
 
     def first_step(self, method: str, coverage: str) -> int | None:
         steps = self.problems[(self.problems["method"] == method) & (self.problems["coverage"] == coverage)

@@ -1,49 +1,62 @@
 """Stage: the grid's tidy tables (evaluations; on-policy training logs), figures and findings.
 
-Inputs are named by role and cell, fields joined by `__`: `eval__<method>__<coverage>__<seed>__
-<checkpoint>__<split>`, `manifest__<method>__<coverage>__<seed>`, `base__<coverage>__<split>` and
-`traces__<richness>` (Section 3's evaluations, for the Table 1 claims); `probe` is the teacher
-probe's table, which findings.md quotes.
+Inputs are named by role, base model and cell, fields joined by `__`: `eval__<base>__<method>__
+<coverage>__<seed>__<checkpoint>__<split>`, `manifest__<base>__<method>__<coverage>__<seed>`,
+`base__<base>__<coverage>__<split>` and `traces__<base>__<richness>` (Section 3's evaluations, for
+the Table 1 claims); `probe__<base>` is the teacher probe's table, which findings.md quotes. With
+several base models every change and verdict pools them, and each base's verdicts stand beside.
 """
+from collections import defaultdict
 from pathlib import Path
 
 import pandas as pd
 
 from selfdistill.io import read_json
 from selfdistill.reporting.analysis import richness_problems
-from selfdistill.reporting.claims import all_claims
+from selfdistill.reporting.claims import all_claims, claims_by_base, claims_table
 from selfdistill.reporting.findings import findings_markdown
 from selfdistill.reporting.grid_figures import plot_coverage, plot_curves, plot_intervention, plot_words
-from selfdistill.reporting.grid_summary import change_frame, grid_frame, problem_frame, training_frame
+from selfdistill.reporting.grid_summary import (change_frame, grid_frame, problem_frame, training_frame,
+                                                with_bases)
 from selfdistill.stages.cli import stage_run
 
+ROLES = ("eval", "manifest", "base", "traces")
 
-def parse(inputs: dict[str, str]) -> tuple[dict, dict, dict, dict]:
-    found = {"eval": {}, "manifest": {}, "base": {}, "traces": {}}
+
+def parse(inputs: dict[str, str]) -> dict[int, dict]:
+    """{base: {role: {key: the file's contents}, "probe": its table}}, bases in order."""
+    found = defaultdict(lambda: {role: {} for role in ROLES})
     for name, path in inputs.items():
-        role, *key = name.split("__")
-        if role not in found:
-            raise SystemExit(f"input {name!r}: role {role!r} is not one of {', '.join(found)}")
+        role, base, *key = name.split("__")
+        if role == "probe":
+            found[int(base)]["probe"] = pd.read_csv(path)
+            continue
+        if role not in ROLES:
+            raise SystemExit(f"input {name!r}: role {role!r} is not one of probe, {', '.join(ROLES)}")
         if role in ("eval", "manifest"):
             key[2] = int(key[2])
-        found[role][tuple(key) if role != "traces" else key[0]] = read_json(path)
-    return found["eval"], found["manifest"], found["base"], found["traces"]
+        found[int(base)][role][tuple(key) if role != "traces" else key[0]] = read_json(path)
+    return dict(sorted(found.items()))
 
 
 def main(argv=None):
     with stage_run(__doc__, argv) as (params, inp, out):
-        inputs = dict(vars(inp))
-        probe = pd.read_csv(inputs.pop("probe"))
-        evals, manifests, base, traces = parse(inputs)
-        problems = problem_frame(evals, manifests, base)
-        df, changes = grid_frame(evals, manifests, base, problems), change_frame(problems)
+        bases = parse(dict(vars(inp)))
+        frames = {b: problem_frame(f["eval"], f["manifest"], f["base"]) for b, f in bases.items()}
+        problems = with_bases(frames)
+        df = with_bases({b: grid_frame(f["eval"], f["manifest"], f["base"], frames[b]) for b, f in bases.items()})
+        richness = with_bases({b: richness_problems(f["traces"]) for b, f in bases.items()})
+        probe = with_bases({b: f["probe"] for b, f in bases.items()})
+        changes = change_frame(problems)
         Path(out.table).parent.mkdir(parents=True, exist_ok=True)
         df.to_csv(out.table, index=False, float_format="%.4g")
         changes.to_csv(out.changes, index=False, float_format="%.4g")
-        training_frame(manifests).to_csv(out.training, index=False, float_format="%.4g")
-        verdicts = all_claims(problems, richness_problems(traces))
-        pd.DataFrame(verdicts).to_csv(out.claims, index=False)
-        Path(out.findings).write_text(findings_markdown(df, problems, changes, verdicts, probe, params.get("world")))
+        training = with_bases({b: training_frame(f["manifest"]) for b, f in bases.items()})
+        training.to_csv(out.training, index=False, float_format="%.4g")
+        verdicts, per_base = all_claims(problems, richness), claims_by_base(problems, richness)
+        claims_table(verdicts, per_base).to_csv(out.claims, index=False)
+        findings = findings_markdown(df, problems, changes, verdicts, probe, params.get("world"), per_base)
+        Path(out.findings).write_text(findings)
         plot_curves(changes, out.curves)
         plot_coverage(changes, out.coverage)
         plot_words(df, out.words)
