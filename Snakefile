@@ -30,6 +30,7 @@ include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/section3.smk"
 include: "workflow/rules/grid.smk"
 include: "workflow/rules/job_times.smk"
+include: "workflow/rules/bases.smk"
 
 
 # Rules marked `localrule: True` run where Snakemake runs, not as cluster jobs: the summaries
@@ -37,8 +38,9 @@ include: "workflow/rules/job_times.smk"
 # node has and its GPU nodes may lack.
 rule all:
     input:
-        rules.base_summary.output,
-        rules.richness_table.output,
+        per_base(rules.base_summary.output),
+        per_base(rules.richness_table.output),
         rules.grid_summary.output,
         rules.job_times.output,
+        rules.bases_summary.output if len(BASES) > 1 else [],
     localrule: True

@@ -14,9 +14,9 @@ PAPER_CONFIG = ROOT / "config/paper/qwen3-8b-thinking.yaml"
 HEAVY = {"torch", "transformers", "trl", "datasets", "accelerate"}
 # the rules whose stages need no model (tests/test_stage_imports.py holds them to it)
 ANALYSIS_RULES = {"world", "corpus", "coverage", "offpolicy_contexts", "base_summary", "richness_table", "grid_summary",
-                  "job_times"}
+                  "job_times", "bases_summary"}
 LOCAL_RULES = {"all", "world", "corpus", "fetch_model", "coverage", "offpolicy_contexts", "base_summary", "richness_table",
-               "grid_summary", "job_times"}
+               "grid_summary", "job_times", "bases_summary"}
 
 RULES_PROBE = """
 import json, sys

@@ -12,7 +12,8 @@ WORKFLOW = Path(__file__).resolve().parents[1] / "workflow"
 HEAVY = ("torch", "transformers", "trl", "datasets", "accelerate")
 
 # stage -> heavy packages it must not import
-ANALYSIS = ("base_summary", "richness_table", "grid_summary", "job_times", "world", "coverage", "offpolicy_contexts")
+ANALYSIS = ("base_summary", "richness_table", "grid_summary", "job_times", "bases_summary", "world", "coverage",
+            "offpolicy_contexts")
 SAMPLING = ("sample", "select_problems", "contexts", "teacher_probe")
 FORBIDDEN = {**{s: HEAVY for s in ANALYSIS}, **{s: ("trl", "datasets") for s in SAMPLING},
              # pandas too, where the stage makes no table: these run once per evaluation job

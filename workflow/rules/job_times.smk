@@ -4,8 +4,14 @@
 rule job_times:
     """Job seconds and peak memory per rule, after every job the summaries need."""
     input:
-        base=rules.base_summary.output.summary,
-        richness=rules.richness_table.output.table,
+        **{
+            f"{name}_{b}": path.format(base=b)
+            for b in BASES
+            for name, path in (
+                ("base", rules.base_summary.output.summary),
+                ("richness", rules.richness_table.output.table),
+            )
+        },
         grid=rules.grid_summary.output.table,
     output:
         table=f"{RESULTS}/summary/job_times.csv",
@@ -25,7 +31,10 @@ rule job_times:
         cmd=stage("job_times"),
         code=stage_code("job_times"),
         settings=settings(
-            lambda w: {"benchmarks": BENCHMARKS, "exclude": ["job_times"]}
+            lambda w: {
+                "benchmarks": BENCHMARKS,
+                "exclude": ["job_times", "bases_summary"],
+            }
         ),
     shell:
         "{params.cmd} --params {params.settings:q} > {log} 2>&1"
