@@ -20,7 +20,7 @@ run() {  # name, then snakemake arguments
 echo "# $(date -u +%FT%TZ) $(nproc) cores, $(git -C "$root" rev-parse --short HEAD)" >> "$out"
 run dry_run_default -n --cores all
 run test_config --cores all --configfile "$root/config/test.yaml"
-run default_through_section3 --cores all base_summary richness_table
+run default_through_section3 --cores all results/summary/base0/base_model.json results/summary/base0/richness.csv
 run default_config --cores all
 for f in base_model.json richness.csv teacher_probe.csv grid.csv findings.md; do
     cp "$work/default_config/results/summary/$f" "$root/benchmarks/default_$f"

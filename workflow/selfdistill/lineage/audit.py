@@ -1,6 +1,6 @@
 """Audit artifacts against their provenance records.
 
-    selfdistill audit results/summary/base_model.json
+    selfdistill audit results/summary/base0/base_model.json
     selfdistill audit --all results/
 
 Run from the workflow root: recorded paths are relative to it. Prints each lineage as an indented
