@@ -29,6 +29,7 @@ import yaml
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 import world_probe
+from selfdistill.bases import base_config
 from selfdistill.data.arith import OPS, SYMBOL, VERDICTS, Problem, apply
 from selfdistill.data.arith_splits import problems as split_problems, settings, split_rows
 from selfdistill.data.arith_corpus import error_model
@@ -106,8 +107,8 @@ def recounts(model_dir: str, rows: list[dict]) -> dict:
 
 def main(override: dict, tag: str) -> None:
     torch.set_num_threads(int(os.environ.get("THREADS", "1")))
-    cfg = world_probe.merged(yaml.safe_load((world_probe.ROOT / "config" / "config.yaml").read_text()), override)
-    cfg["arith"]["seed"] = cfg["base_model"]["train"]["seed"] = override.get("seed", 0)
+    cfg = base_config(world_probe.merged(yaml.safe_load((world_probe.ROOT / "config" / "config.yaml").read_text()),
+                                         override), override.get("seed", 0))
     if not os.environ.get("MODEL"):
         world_probe.main(override, tag)
     model_dir = os.environ.get("MODEL") or str(world_probe.OUT / tag)

@@ -7,7 +7,7 @@ The model has the default architecture and the default world's tokenizer, with r
 its completions run to the token budget, so a job decodes more than a trained model's would, and
 the per-token cost of sampling weighs more than it does in the default run.
 
-    snakemake --cores 1 results/world/in_domain.jsonl results/world/ood.jsonl
+    snakemake --cores 1 results/base0/world/in_domain.jsonl results/base0/world/ood.jsonl
     git worktree add /tmp/reference <commit before the change>
     python benchmarks/eval_overhead.py --reference /tmp/reference --pairs 4 > benchmarks/eval_overhead.txt
 """
@@ -27,14 +27,15 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "workflow"))
 
+from selfdistill.bases import base_config  # noqa: E402
 from selfdistill.io import read_jsonl  # noqa: E402
 from selfdistill.models.model import init_model  # noqa: E402
 from selfdistill.models.tokenizer import build_tokenizer  # noqa: E402
 
 
 def make_model(folder: Path) -> Path:
-    config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
-    corpus = read_jsonl(ROOT / "results/world/pretrain_corpus.jsonl")
+    config = base_config(yaml.safe_load((ROOT / "config/config.yaml").read_text()), 0)
+    corpus = read_jsonl(ROOT / "results/base0/world/pretrain_corpus.jsonl")
     tokenizer = build_tokenizer([e["prompt"] + e["completion"] for e in corpus])
     model = init_model(tokenizer, seed=0, **config["base_model"]["arch"])
     model.save_pretrained(folder)
@@ -44,10 +45,10 @@ def make_model(folder: Path) -> Path:
 
 def job(code: Path, model: Path, out: Path) -> tuple[float, float]:
     """(wall, CPU) seconds of the sample stage of checkout `code` on two checkpoints x two splits."""
-    config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+    config = base_config(yaml.safe_load((ROOT / "config/config.yaml").read_text()), 0)
     params = {"world": "arith", "backend": "hf", "shard_batches": 1, **config["grid"]["evaluation"]}
     ins = [f"model@{c}={model}" for c in ("step5", "final")] + \
-        [f"prompts_{s}={ROOT}/results/world/{s}.jsonl" for s in ("in_domain", "ood")]
+        [f"prompts_{s}={ROOT}/results/base0/world/{s}.jsonl" for s in ("in_domain", "ood")]
     outs = [f"{kind}_{s}@{c}={out}/{c}/{s}.{ext}" for c in ("step5", "final") for s in ("in_domain", "ood")
             for kind, ext in (("samples", "samples.jsonl"), ("metrics", "json"))]
     env = {**os.environ, "PYTHONPATH": str(code / "workflow"), "OMP_NUM_THREADS": "1"}

@@ -4,7 +4,7 @@ alternate `--rounds` times, so a busy machine slows both alike, and the ratio is
 round. Defaults are the grid's checkpoint evaluation (config/config.yaml `grid.evaluation`, both
 splits) on the built-in base model, one thread as the workflow's sampling jobs run.
 
-Usage: python benchmarks/generation_bench.py [--model results/base_model] [--section evaluation]
+Usage: python benchmarks/generation_bench.py [--model results/base0/base_model] [--section evaluation]
        [--rounds 3] [--threads 1] [--out benchmarks/generation_bench.txt]
 Accuracy and mean length are printed for both: the fast path must not change what is sampled.
 Rates are given per wall second and per CPU second of this process: on a machine shared with
@@ -27,11 +27,12 @@ import yaml  # noqa: E402
 from selfdistill.data.worlds import grader  # noqa: E402
 from selfdistill.decoding.generation import HFGenerator, SamplingParams  # noqa: E402
 from selfdistill.decoding.sampling import sample_and_grade  # noqa: E402
+from selfdistill.bases import base_config  # noqa: E402
 from selfdistill.io import read_jsonl  # noqa: E402
 
 
 def workload(section: str, splits: list[str], results: Path) -> tuple[list[dict], dict]:
-    config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+    config = base_config(yaml.safe_load((ROOT / "config/config.yaml").read_text()), 0)
     settings = config
     for key in section.split("."):
         settings = settings[key]
@@ -52,8 +53,8 @@ def timed(gen: HFGenerator, items: list[dict], params: SamplingParams, world: st
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model", default=str(ROOT / "results/base_model"))
-    ap.add_argument("--results", type=Path, default=ROOT / "results", help="the run whose world/ holds the prompts")
+    ap.add_argument("--model", default=str(ROOT / "results/base0/base_model"))
+    ap.add_argument("--results", type=Path, default=ROOT / "results/base0", help="the run whose world/ holds the prompts")
     ap.add_argument("--section", default="grid.evaluation", help="config section with batch_size and sampling")
     ap.add_argument("--splits", nargs="+", default=["in_domain", "ood"])
     ap.add_argument("--rounds", type=int, default=3)

@@ -1,6 +1,6 @@
 """Pretraining steps of the built-in model under each attention kernel, on a CPU.
 
-    python benchmarks/pretrain_attention.py results/world/pretrain_corpus.jsonl [--rows 1200] [--threads 2]
+    python benchmarks/pretrain_attention.py results/base0/world/pretrain_corpus.jsonl [--rows 1200] [--threads 2]
 
 Runs the base model's pretraining (`init_model`, then `run_sft` with the default config's
 settings, one epoch) over the first `rows` corpus rows with SDPA and with plain matmul ("eager")
@@ -17,6 +17,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "workflow"))
 
+from selfdistill.bases import base_config  # noqa: E402
 from selfdistill.io import read_jsonl  # noqa: E402
 from selfdistill.models.model import init_model  # noqa: E402
 from selfdistill.models.tokenizer import build_tokenizer  # noqa: E402
@@ -31,7 +32,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=2)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    base = yaml.safe_load((ROOT / "config/config.yaml").read_text())["base_model"]
+    base = base_config(yaml.safe_load((ROOT / "config/config.yaml").read_text()), 0)["base_model"]
     corpus = read_jsonl(args.corpus)[:args.rows]
     tokenizer = build_tokenizer([e["prompt"] + e["completion"] for e in corpus])
     for _ in range(args.rounds):

@@ -1,6 +1,6 @@
 """Where the arithmetic world's Section 3 traces go wrong, per richness level: the first failing
 step of each wrong trace, classified by what failed. Usage, from a finished run's directory:
-    python benchmarks/section3_errors.py [results]
+    python benchmarks/section3_errors.py [results/base0]
 
   copied step       a step line names another operation or operand than the problem's step
   carried value     a step starts from another value than the trace's previous result
@@ -40,7 +40,7 @@ def first_failure(text: str, problem_id: str) -> str:
     return "wrong step count" if len(lines) != len(steps) else "answer"
 
 
-def main(results: str = "results") -> None:
+def main(results: str = "results/base0") -> None:
     for level in RICHNESS:
         rows = [json.loads(line) for line in Path(results, f"section3/traces/{level}.samples.jsonl").open()]
         counts = Counter("correct" if r["correct"] else first_failure(r["text"], r["problem_id"]) for r in rows)

@@ -5,7 +5,7 @@ backward, the optimizer, and the rest. Each variant below changes only how the s
 never what the study trains on (same prompts, rollouts per step, lengths, losses, learning rate);
 all variants run in one process, one after another, on the same model and prompts.
 
-Usage: python benchmarks/train_profile.py [--model results/base_model] [--methods sdpo_s grpo]
+Usage: python benchmarks/train_profile.py [--model results/base0/base_model] [--methods sdpo_s grpo]
        [--steps 4] [--variants plain segmented] [--out benchmarks/train_profile.txt]
 """
 import argparse
@@ -23,6 +23,7 @@ import torch  # noqa: E402
 import yaml  # noqa: E402
 from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback  # noqa: E402
 
+from selfdistill.bases import base_config  # noqa: E402
 from selfdistill.data.coverage import coverage_set  # noqa: E402
 from selfdistill.io import read_jsonl  # noqa: E402
 from selfdistill.training.onpolicy import trainer_for  # noqa: E402
@@ -116,8 +117,8 @@ def profile(method: str, variant: str, args, rows: list[dict], config: dict) -> 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model", default=str(ROOT / "results/base_model"))
-    ap.add_argument("--results", type=Path, default=ROOT / "results", help="the run whose world/ holds the prompts")
+    ap.add_argument("--model", default=str(ROOT / "results/base0/base_model"))
+    ap.add_argument("--results", type=Path, default=ROOT / "results/base0", help="the run whose world/ holds the prompts")
     ap.add_argument("--methods", nargs="+", default=["sdpo_s", "grpo"])
     ap.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     ap.add_argument("--coverage", default="128")
@@ -127,7 +128,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, help="append the result lines to this file")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+    config = base_config(yaml.safe_load((ROOT / "config/config.yaml").read_text()), 0)
     rows = read_jsonl(args.rows) if args.rows else coverage_set(
         read_jsonl(args.results / "world/train.jsonl"), args.coverage, config["grid"]["coverage_seed"])
     lines = [f"# {args.steps} steps, coverage {args.coverage}, {args.threads} thread(s); CPU seconds over all "

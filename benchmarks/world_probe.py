@@ -21,6 +21,7 @@ from pathlib import Path
 import torch
 import yaml
 
+from selfdistill.bases import base_config
 from selfdistill.data.arith_splits import corpus_rows, settings, split_rows
 from selfdistill.data.section3 import contexts, first_correct, select_problems
 from selfdistill.data.worlds import grader
@@ -94,9 +95,9 @@ def section3(cfg: dict, model_dir: str, pool: list[dict]) -> tuple[int, dict]:
 
 def main(override: dict, tag: str) -> None:
     torch.set_num_threads(int(os.environ.get("THREADS", "1")))
-    cfg = merged(yaml.safe_load((ROOT / "config" / "config.yaml").read_text()), override)
-    seed = override.get("seed", 0)
-    cfg["arith"]["seed"] = cfg["base_model"]["train"]["seed"] = seed
+    # the override's seed is a base model's entry in `bases`: it seeds the world, pretraining and Section 3
+    cfg = base_config(merged(yaml.safe_load((ROOT / "config" / "config.yaml").read_text()), override),
+                      override.get("seed", 0))
     started, out = time.time(), {"tag": tag, "override": override}
     rows, corpus = world(cfg)
     model_dir = os.environ.get("MODEL") or str(OUT / tag)
