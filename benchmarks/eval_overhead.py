@@ -1,7 +1,9 @@
 """What resumable sampling costs: one grid cell's evaluation job (the default config's
 grid.evaluation settings: 80 problems per split, two samples each, batch 200, 250 new tokens) run
-by this checkout's sample stage and by a reference checkout's, alternately, on the same model and
-prompts; each pair's wall and CPU time and their ratio.
+by this checkout's sample stage and by a reference checkout's on the same model and prompts, the
+two of a pair at the same time, one thread each on a machine with at least two cores, so that
+whatever else slows the machine slows both alike (run one after the other, the same job's time
+varied by 25% on an idle 2-core machine); each pair's wall and CPU time and their ratio.
 
 The model has the default architecture and the default world's tokenizer, with random weights:
 its completions run to the token budget, so a job decodes more than a trained model's would, and
@@ -9,12 +11,11 @@ the per-token cost of sampling weighs more than it does in the default run.
 
     snakemake --cores 1 results/base0/world/in_domain.jsonl results/base0/world/ood.jsonl
     git worktree add /tmp/reference <commit before the change>
-    python benchmarks/eval_overhead.py --reference /tmp/reference --pairs 4 > benchmarks/eval_overhead.txt
+    python benchmarks/eval_overhead.py --reference /tmp/reference --pairs 10 > benchmarks/eval_overhead.txt
 """
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -43,8 +44,8 @@ def make_model(folder: Path) -> Path:
     return folder
 
 
-def job(code: Path, model: Path, out: Path) -> tuple[float, float]:
-    """(wall, CPU) seconds of the sample stage of checkout `code` on two checkpoints x two splits."""
+def job(code: Path, model: Path, out: Path) -> subprocess.Popen:
+    """The sample stage of checkout `code` on two checkpoints x two splits, started."""
     config = base_config(yaml.safe_load((ROOT / "config/config.yaml").read_text()), 0)
     params = {"world": "arith", "backend": "hf", "shard_batches": 1, **config["grid"]["evaluation"]}
     ins = [f"model@{c}={model}" for c in ("step5", "final")] + \
@@ -52,27 +53,37 @@ def job(code: Path, model: Path, out: Path) -> tuple[float, float]:
     outs = [f"{kind}_{s}@{c}={out}/{c}/{s}.{ext}" for c in ("step5", "final") for s in ("in_domain", "ood")
             for kind, ext in (("samples", "samples.jsonl"), ("metrics", "json"))]
     env = {**os.environ, "PYTHONPATH": str(code / "workflow"), "OMP_NUM_THREADS": "1"}
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "selfdistill.stages.sample", "--params", json.dumps(params),
-                    "--in", *ins, "--out", *outs], env=env, check=True, capture_output=True)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return subprocess.Popen([sys.executable, "-m", "selfdistill.stages.sample", "--params", json.dumps(params),
+                             "--in", *ins, "--out", *outs], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def pair(first: tuple[Path, Path], second: tuple[Path, Path], model: Path) -> list[tuple[float, float]]:
+    """(wall, CPU) seconds of two jobs, each (checkout, output folder), run side by side."""
+    start, jobs, times = time.perf_counter(), [job(code, model, out) for code, out in (first, second)], {}
+    while len(times) < 2:
+        pid, status, usage = os.wait4(-1, 0)
+        i = next(k for k, j in enumerate(jobs) if j.pid == pid)
+        if status:
+            raise SystemExit(f"job {i} failed: {jobs[i].stderr.read().decode()[-3000:]}")
+        times[i] = (time.perf_counter() - start, usage.ru_utime + usage.ru_stime)
+    return [times[0], times[1]]
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--reference", type=Path, required=True, help="checkout of the code to compare against")
-    ap.add_argument("--pairs", type=int, default=4)
+    ap.add_argument("--pairs", type=int, default=10)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         model = make_model(Path(tmp) / "model")
-        job(ROOT, model, Path(tmp) / "warmup")  # file caches and imports warm for both
+        pair((ROOT, Path(tmp) / "warm"), (args.reference, Path(tmp) / "warm-ref"), model)  # file caches warm
         rows = []
         for i in range(args.pairs):
-            ref = job(args.reference, model, Path(tmp) / f"ref{i}")
-            new = job(ROOT, model, Path(tmp) / f"new{i}")
+            sides = [(args.reference, Path(tmp) / f"ref{i}"), (ROOT, Path(tmp) / f"new{i}")]
+            if i % 2:  # each side starts first in every other pair
+                ref, new = pair(*sides, model)
+            else:
+                new, ref = pair(*sides[::-1], model)
             rows.append((ref, new))
             print(f"pair {i + 1}: reference {ref[0]:.1f} s wall {ref[1]:.1f} s cpu, "
                   f"this checkout {new[0]:.1f} s wall {new[1]:.1f} s cpu, ratio {new[0] / ref[0]:.3f} wall "

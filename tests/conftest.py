@@ -19,6 +19,11 @@ def evaluations(per_cell: dict[str, int]) -> dict[str, int]:
     return {f"evaluate_cell_{method}": n for method, n in per_cell.items()}
 
 
+def resources_of(stdout: str, rule: str) -> list[str]:
+    """The `resources:` line of each job of `rule` that a (dry) run prints."""
+    return re.findall(rf"^rule {rule}:\n(?:.*\n)*?\s+resources: (.*)$", stdout, flags=re.M)
+
+
 def snakemake(workdir: Path, *args: str, snakefile: Path = ROOT / "Snakefile",
               env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "snakemake", "-s", str(snakefile), "-d", str(workdir), *args],
@@ -51,3 +56,14 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+# lines a test reports under its own heading at the end of the run, where -q still shows them
+REPORT: dict[str, list[str]] = {}
+
+
+def pytest_terminal_summary(terminalreporter):
+    for heading, lines in REPORT.items():
+        terminalreporter.section(heading)
+        for line in lines:
+            terminalreporter.write_line(line)

@@ -6,7 +6,7 @@ import yaml
 from accelerate.commands.config.config_args import load_config_from_file
 from conftest import ROOT, TEST_CONFIG, snakemake
 
-from selfdistill.training.compute import launcher, rule_resources
+from selfdistill.training.compute import CPU_CONFIG, launcher, rule_resources
 
 FSDP = "config/accelerate/fsdp.yaml"
 COMPUTE = {"generate": {"gpus": 1, "mem_mb": 20000, "runtime": 30},
@@ -29,6 +29,24 @@ def test_launchers():
         "--num_machines 1 --main_process_port 0 -m")
     with pytest.raises(FileNotFoundError, match=r"compute.train.accelerate_config: '.*/nowhere.yaml' is not a file"):
         launcher({"train": {"gpus": 2, "accelerate_config": "nowhere.yaml"}}, "train_sft", 2, str(ROOT))
+
+
+def test_training_processes_on_a_cpu_share_the_job_threads():
+    cpu = {"train": {"processes": 2}}
+    assert launcher(cpu, "train_sft", 0, str(ROOT), threads=4) == (
+        f"CUDA_VISIBLE_DEVICES= accelerate launch --config_file {ROOT / CPU_CONFIG} --num_processes 2 "
+        "--num_cpu_threads_per_process 2 --num_machines 1 --main_process_port 0 -m")
+    # fewer threads than processes (--cores 1): each process still gets one
+    assert "--num_cpu_threads_per_process 1 " in launcher(cpu, "train_onpolicy", 0, str(ROOT), threads=1)
+    assert launcher(cpu, "sample", 0, str(ROOT)) == "python -m"  # only training jobs have processes
+    assert launcher({"train": {"processes": 1}}, "train_sft", 0, str(ROOT), threads=4) == "python -m"
+
+
+def test_the_cpu_config_makes_accelerate_start_every_process_in_float32():
+    config = load_config_from_file(str(ROOT / CPU_CONFIG))
+    # with MULTI_CPU accelerate launch would start one process and leave the others to mpirun
+    assert config.distributed_type.value == "MULTI_GPU" and config.num_machines == 1
+    assert config.mixed_precision == "no"  # as a one-process job trains
 
 
 @pytest.mark.parametrize("name,kind", [("fsdp.yaml", "FSDP"), ("zero3.yaml", "DEEPSPEED")])
@@ -78,3 +96,21 @@ def test_dry_run_declares_gpus_and_launches_on_them(tmp_path):
     for rule in ("world", "base_model", "coverage", "grid_summary"):
         for resources, command in found[rule]:
             assert "gpu=" not in resources and "selfdistill.training.gpus" not in command, rule
+
+
+def test_dry_run_gives_training_jobs_a_thread_per_process(tmp_path):
+    (tmp_path / "compute.yaml").write_text(yaml.safe_dump({"compute": {"train": {"processes": 2}}}))
+    run = snakemake(tmp_path, "-n", "-p", "--cores", "4", "--configfile", str(TEST_CONFIG), str(tmp_path / "compute.yaml"),
+                    "--set-threads", "train_sft=4")
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    threads = {block.split(":", 1)[0]: re.search(r"^\s+threads: (\d+)$", block, flags=re.M)
+               for block in run.stdout.split("\nrule ")[1:]}
+    assert (threads["train_onpolicy"].group(1), threads["train_sft"].group(1)) == ("2", "4")
+    found = jobs(run.stdout)
+    for rule, each in (("train_onpolicy", 1), ("train_sft", 2)):
+        for _, command in found[rule]:
+            assert "CUDA_VISIBLE_DEVICES= accelerate launch" in command and "selfdistill.training.gpus" not in command
+            assert f"--num_processes 2 --num_cpu_threads_per_process {each} " in command, command
+    for rule in ("evaluate_base", "teacher_traces", "base_model"):
+        for _, command in found[rule]:
+            assert "accelerate" not in command, rule

@@ -5,13 +5,15 @@ import os
 import subprocess
 import sys
 
+from types import SimpleNamespace
+
 import pytest
 import torch
 from test_train_resume import GRPO, cell, run_stage  # noqa: F401 (cell is a fixture)
 
 from selfdistill.io import write_jsonl
 from selfdistill.training.onpolicy import training_args
-from selfdistill.training.parallel import batch_layout, per_device_batch_size
+from selfdistill.training.parallel import SDPOOverProcesses, batch_layout, per_device_batch_size
 
 
 def test_batch_sizes_are_split_over_the_processes(monkeypatch):
@@ -47,8 +49,8 @@ def test_only_the_first_process_writes_provenance(tmp_path, rank, recorded):
 
 
 def test_two_training_processes_share_the_batch_and_write_each_output_once(cell):  # noqa: F811
-    # torchrun starts the processes as `accelerate launch` does on GPUs; accelerate itself
-    # starts only one process on a CPU
+    # torchrun starts the processes as `accelerate launch` does (tests/test_multiprocess_train.py
+    # runs that through the rule)
     tmp_path, params = cell
     run = run_stage(tmp_path, tmp_path, params, launcher=(sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2"))
     assert run.returncode == 0, run.stderr[-3000:]
@@ -60,3 +62,33 @@ def test_two_training_processes_share_the_batch_and_write_each_output_once(cell)
     for output in ("model", "manifest.json", "checkpoints", "checkpoints/step2"):
         assert (tmp_path / "cell" / f"{output}.prov.json").exists(), output
     assert not (tmp_path / "scratch").exists()
+
+
+class TRLs:
+    """Stands for SDPOTrainer's loss, which returns early, and gathers nothing, without a teacher token."""
+
+    def _compute_self_distillation_loss(self, model, inputs, distillation_logits):
+        return "TRL's"
+
+
+class Trainer(SDPOOverProcesses, TRLs):
+    def __init__(self, processes: int):
+        self.gathered, self.logged = [], []
+        self.accelerator = SimpleNamespace(num_processes=processes,
+                                           gather=lambda t: self.gathered.append(t) or t.expand(processes))
+
+    def _log_self_distillation_metric(self, mode, value):
+        self.logged.append((mode, value))
+
+
+def test_an_sdpo_process_without_demonstrations_joins_the_others_gather():
+    student = torch.randn(2, 3, 5, requires_grad=True)
+    empty = SimpleNamespace(loss_mask=torch.zeros(2, 3), student_logits=student)
+    trainer = Trainer(processes=2)
+    loss = trainer._compute_self_distillation_loss(SimpleNamespace(training=True), {}, empty)
+    assert len(trainer.gathered) == 1 and trainer.logged == [("train", 0.0)]
+    loss.backward()  # on the student's graph: the gradient all-reduce still runs, adding zeros
+    assert loss.item() == 0 and torch.count_nonzero(student.grad) == 0
+    some = SimpleNamespace(loss_mask=torch.ones(2, 3), student_logits=student)
+    assert trainer._compute_self_distillation_loss(SimpleNamespace(training=True), {}, some) == "TRL's"
+    assert Trainer(processes=1)._compute_self_distillation_loss(SimpleNamespace(training=True), {}, empty) == "TRL's"

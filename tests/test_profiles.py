@@ -5,16 +5,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, TEST_CONFIG, snakemake
+from conftest import ROOT, TEST_CONFIG, resources_of, snakemake
 
 from selfdistill.training.compute import GPU_STAGES, RESOURCES
 from selfdistill.training.onpolicy import ONPOLICY
 
 COMPUTE = {"compute": {"generate": {"gpus": 1, "mem_mb": 20000}, "train": {"gpus": 2, "runtime": 600}}}
-
-
-def resources_of(stdout: str, rule: str) -> list[str]:
-    return re.findall(rf"^rule {rule}:\n(?:.*\n)*?\s+resources: (.*)$", stdout, flags=re.M)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from selfdistill.config import validate_config
 from selfdistill.data.arith_splits import settings as arith_settings
 from selfdistill.data.templates import RICHNESS
 from selfdistill.lineage.codehash import code_hash
-from selfdistill.training.compute import launcher, rule_resources
+from selfdistill.training.compute import launcher, processes, rule_resources
 from selfdistill.training.tracking import job_environment
 
 # stop before any job starts, naming every bad key
@@ -90,11 +90,13 @@ def stage(name, rule=None):
     input/output/resources, so settings go apart, and moving a job to other hardware reruns
     nothing."""
 
-    def command(wildcards, input, output, resources):
+    def command(wildcards, input, output, threads, resources):
         def pairs(files):
             return " ".join(f"{k}={shlex.quote(str(v))}" for k, v in files.items())
 
-        start = launcher(COMPUTE, name, resources.get("gpu", 0), workflow.basedir)
+        start = launcher(
+            COMPUTE, name, resources.get("gpu", 0), workflow.basedir, threads
+        )
         track = job_environment(
             config.get("report_to", "none"), name, dict(wildcards.items())
         )
@@ -146,6 +148,11 @@ def compute_resources(name):
     """A rule's resources for running `selfdistill.stages.<name>`: its GPU count, memory and run
     time from the config's compute section (none where that is absent)."""
     return rule_resources(COMPUTE, name)
+
+
+def compute_threads(name):
+    """A training rule's threads: one per process of its job (compute.train.processes)."""
+    return processes(COMPUTE, name)
 
 
 # The arithmetic world (world.smk): each split and the corpus see only their own settings

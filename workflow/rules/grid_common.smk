@@ -133,7 +133,7 @@ def cell_eval_outputs(method):
     }
 
 
-def cell_eval_command(wildcards, input, output, resources):
+def cell_eval_command(wildcards, input, output, threads, resources):
     """The sample stage on each checkpoint of the cell in turn: `model@<checkpoint>` is the
     final model or a step's folder in the checkpoints."""
     models = {
@@ -142,7 +142,9 @@ def cell_eval_command(wildcards, input, output, resources):
     }
     prompts = {k: v for k, v in input.items() if k.startswith("prompts")}
     name = f"evaluate_cell_{wildcards.method}"
-    return stage("sample", name)(wildcards, {**models, **prompts}, output, resources)
+    return stage("sample", name)(
+        wildcards, {**models, **prompts}, output, threads, resources
+    )
 
 
 def grid_inputs(wildcards):

@@ -89,7 +89,7 @@ rule train_sft:
         method="|".join(SFT_METHODS),
     conda:
         GPU_ENV
-    threads: 1
+    threads: compute_threads("train_sft")
     resources:
         **compute_resources("train_sft"),
     params:

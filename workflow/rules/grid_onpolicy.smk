@@ -21,7 +21,7 @@ rule train_onpolicy:
     retries: 2
     conda:
         GPU_ENV
-    threads: 1
+    threads: compute_threads("train_onpolicy")
     resources:
         **compute_resources("train_onpolicy"),
     params:

@@ -188,14 +188,19 @@ def _grid_checks(grid: dict) -> list[str]:
 
 
 def _compute_checks(config: dict) -> list[str]:
-    """Each training process takes an equal share of every batch (selfdistill.training.parallel)."""
+    """Each training process takes an equal share of every batch (selfdistill.training.parallel):
+    one process per GPU with an accelerate config, compute.train.processes on a CPU."""
     train = config.get("compute", {}).get("train", {})
-    n = train.get("gpus", 0)
-    if "accelerate_config" not in train or n < 2:
+    gpus, cpus = train.get("gpus", 0), train.get("processes", 1)
+    if gpus and cpus > 1:
+        return [f"config key compute.train.processes: {cpus} processes on a CPU, but gpus={gpus}; a job with GPUs "
+                "runs one process per GPU (accelerate_config), so leave processes out or set gpus to 0"]
+    n, key = (gpus, "gpus") if "accelerate_config" in train else (cpus, "processes")
+    if n < 2:
         return []
     grid = config["grid"]
     return [f"config key grid.train.{m}.batch_size: {grid['train'][m]['batch_size']} does not split evenly over "
-            f"compute.train.gpus={n} training processes"
+            f"compute.train.{key}={n} training processes"
             for m in grid["methods"] if m in grid["train"] and grid["train"][m]["batch_size"] % n]
 
 

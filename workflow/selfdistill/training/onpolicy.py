@@ -16,7 +16,7 @@ from selfdistill.data.arith import without_checks
 from selfdistill.data.templates import DOUBTFUL_INSTRUCTION, onpolicy_teacher_prompt
 from selfdistill.data.worlds import grader
 from selfdistill.evaluation.metrics import extract_answer, strip_thinking
-from selfdistill.training.parallel import batch_layout
+from selfdistill.training.parallel import SDPOOverProcesses, batch_layout
 from selfdistill.training.rollout_correction import RolloutCorrectedSDPO
 from selfdistill.training.rollouts import segmented
 from selfdistill.training.teacher_checkpoint import TeacherCheckpoint
@@ -199,8 +199,9 @@ def training_args(method: str, s: dict, output_dir: str, seed: int, use_cpu: boo
 
 @functools.cache
 def rollout_corrected(trainer_cls: type) -> type:
-    """`trainer_cls` (an SDPOTrainer) with the study's rollout correction under vLLM."""
-    return type(f"RolloutCorrected{trainer_cls.__name__}", (RolloutCorrectedSDPO, trainer_cls), {})
+    """`trainer_cls` (an SDPOTrainer) with the study's rollout correction under vLLM, able to
+    train over several processes."""
+    return type(f"RolloutCorrected{trainer_cls.__name__}", (SDPOOverProcesses, RolloutCorrectedSDPO, trainer_cls), {})
 
 
 def trainer_for(method: str, s: dict, model, tokenizer, rows: list[dict], world: str, output_dir: str,
