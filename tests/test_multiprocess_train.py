@@ -46,7 +46,7 @@ def guessing_model(problems: list[dict], dest):
 
 def run(workdir, *args):
     done = snakemake(workdir, *args)
-    logs = "\n".join(f"--- {p}\n{p.read_text()[-3000:]}" for p in sorted(workdir.glob("logs/grid/train_*.log")))
+    logs = "\n".join(f"--- {p}\n{p.read_text()[-3000:]}" for p in sorted(workdir.glob("logs/base0/grid/train_*.log")))
     assert done.returncode == 0, done.stderr[-3000:] + logs
     return done
 
@@ -64,7 +64,7 @@ def cells(tmp_path_factory, one_thread):
     run(workdir, *targets, "--cores", "2", *configs)
     for cell in (SFT, SDPO):
         shutil.copytree(workdir / cell, workdir / "one" / cell)
-    shutil.copytree(workdir / "logs/grid", workdir / "one/logs")
+    shutil.copytree(workdir / "logs/base0/grid", workdir / "one/logs")
     # the process count moves jobs and reruns none; forced, the cells train again on two processes
     assert scheduled(snakemake(workdir, *targets, "-n", "--cores", "2", *configs, str(workdir / "two.yaml"))) == {}
     run(workdir, *targets, "--forcerun", *RULES, "--cores", "2", *configs, str(workdir / "two.yaml"))
@@ -90,8 +90,8 @@ def grad_norms(log) -> list[str]:
 
 
 def log(workdir, cell: str, one: bool = False):
-    method = cell.split("/")[2]
-    return workdir / ("one/logs" if one else "logs/grid") / f"train_{method}_8x8_seed0.log"
+    method = cell.split("/")[3]
+    return workdir / ("one/logs" if one else "logs/base0/grid") / f"train_{method}_8x8_seed0.log"
 
 
 @pytest.mark.parametrize("cell", [SFT, SDPO])
@@ -112,7 +112,7 @@ def test_each_output_and_record_is_written_once_as_one_process_writes_it(cells, 
 
 
 def test_an_sft_cell_trains_the_same_model_on_two_processes(cells):
-    base, one, two = (weights(cells / p) for p in ("results/base0/base_model", f"one/{SFT}/model", f"{SFT}/model"))
+    base, one, two = (weights(cells / p) for p in ("results/base_model", f"one/{SFT}/model", f"{SFT}/model"))
     moved = max_difference(one, base)
     assert moved > 0  # the cell had data to train on
     assert max_difference(two, one) <= TOLERANCE * moved
@@ -129,5 +129,5 @@ def test_an_sdpo_cell_trains_its_steps_on_two_processes(cells):
     one, two = (json.loads((cells / p / "manifest.json").read_text()) for p in (f"one/{SDPO}", SDPO))
     assert (two["final_step"], list(two["steps"])) == (one["final_step"], list(one["steps"]))
     assert [sorted(h) for h in two["log_history"]] == [sorted(h) for h in one["log_history"]]
-    assert max_difference(weights(cells / SDPO / "model"), weights(cells / "results/base0/base_model")) > 0
+    assert max_difference(weights(cells / SDPO / "model"), weights(cells / "results/base_model")) > 0
     assert not (cells / "results/base0/grid/.scratch/sdpo_s/8x8/seed0").exists()  # the first process removed it
