@@ -59,14 +59,14 @@ def smollm2_run(tmp_path_factory):
 
 def test_summaries_hold_accuracies_of_every_stage(smollm2_run):
     results = smollm2_run / "results"
-    base = json.loads((results / "summary/base_model.json").read_text())
+    base = json.loads((results / "summary/base0/base_model.json").read_text())
     # the pooled OOD split, and each benchmark it pools beside it
     assert {"in_domain", "ood"} <= set(base) and all(s.startswith("ood/") for s in set(base) - {"in_domain", "ood"})
     for split in base.values():
         assert 0 <= split["accuracy"] <= split["pass_at_k"] <= 1
         assert 0 <= split["accuracy_epistemic_banned"] <= 1 and split["mean_length"] > 0
 
-    richness = pd.read_csv(results / "summary/richness.csv")
+    richness = pd.read_csv(results / "summary/base0/richness.csv")
     assert list(richness["richness"]) == ["none", "s_nothink", "regen", "s"]
     assert richness["score"].between(0, 1).all()
 
