@@ -17,8 +17,8 @@ from conftest import REPORT, ROOT, TEST_CONFIG, resources_of, snakemake
 
 SCRIPT = ROOT / "scripts" / "slurm-local.sh"
 PROFILES = ("--profile", str(ROOT / "profiles/slurm"), "--profile", str(ROOT / "profiles/slurm-local"))
-# the test config cut to two methods and one coverage level: 21 jobs through sbatch, not 48
-LEAN = {"grid": {"methods": ["sft_sg", "sdpo_s"], "coverage": ["8x8"]}}
+# the test config cut to one method and one coverage level: 17 jobs through sbatch, not 48
+LEAN = {"grid": {"methods": ["sdpo_s"], "coverage": ["8x8"]}}
 # the base model asks for a GPU, which SLURM allocates on the node's device-file GPU
 ONE_GPU = {"compute": {"pretrain": {"gpus": 1, "mem_mb": 1500, "runtime": 20}}}
 # enough steps after the first scratch checkpoint (step 4) for the test to cancel the job there;

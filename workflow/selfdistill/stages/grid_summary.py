@@ -53,7 +53,9 @@ def main(argv=None):
         changes.to_csv(out.changes, index=False, float_format="%.4g")
         training = with_bases({b: training_frame(f["manifest"]) for b, f in bases.items()})
         training.to_csv(out.training, index=False, float_format="%.4g")
-        verdicts, per_base = all_claims(problems, richness), claims_by_base(problems, richness)
+        verdicts = all_claims(problems, richness)
+        # one base model's verdicts are the pooled ones: computed once
+        per_base = claims_by_base(problems, richness) if len(bases) > 1 else {}
         claims_table(verdicts, per_base).to_csv(out.claims, index=False)
         findings = findings_markdown(df, problems, changes, verdicts, probe, params.get("world"), per_base)
         Path(out.findings).write_text(findings)
