@@ -17,15 +17,15 @@ CLAIM = "at broad coverage (128) SDPO with c = s lowers OOD accuracy"
 POOLED = {"grid_summary", "job_times", "bases_summary", "all"}
 
 
-def base_grid(sdpo_shift: float, rng: np.random.Generator):
+def base_grid(sdpo_shift: float, rng: np.random.Generator, sft_steps: int = 10):
     """One base model's grid: sdpo_s moves OOD accuracy by `sdpo_shift`, grpo by nothing; three
     seeds at 8x8 and 128, little noise per problem, so each base alone is sure of its change."""
     evals, manifests = {}, {}
     base = {(c, s): metrics({}, 0.0, rng) for c in ("8x8", "128") for s in ("seen", "in_domain", "ood")}
-    for method, shift in (("sdpo_s", {"accuracy": sdpo_shift}), ("grpo", {})):
+    for method, shift in (("sdpo_s", {"accuracy": sdpo_shift}), ("grpo", {}), ("sft_sg", {})):
         for coverage in ("8x8", "128"):
             for seed in (0, 1, 2):
-                manifests[method, coverage, seed] = {"final_step": 10}
+                manifests[method, coverage, seed] = {"final_step": sft_steps if method == "sft_sg" else 10}
                 for split in ("seen", "in_domain", "ood"):
                     evals[method, coverage, seed, "final", split] = metrics(shift, 0.01, rng)
     problems = problem_frame(evals, manifests, base)
@@ -34,7 +34,8 @@ def base_grid(sdpo_shift: float, rng: np.random.Generator):
 
 def pooled_grid(shifts: list[float]):
     rng = np.random.default_rng(0)
-    grids = {b: base_grid(shift, rng) for b, shift in enumerate(shifts)}
+    # an SFT cell's one checkpoint comes after as many steps as its base's data set gives
+    grids = {b: base_grid(shift, rng, sft_steps=14 + b) for b, shift in enumerate(shifts)}
     return with_bases({b: g[0] for b, g in grids.items()}), with_bases({b: g[1] for b, g in grids.items()})
 
 
@@ -71,6 +72,9 @@ def test_pooled_interval_widens_with_spread_and_pairs_each_cell_with_its_own_bas
     # the mean of the three bases' changes, each against its own base model
     assert row["change"] == pytest.approx(np.mean([-0.30, -0.02, -0.02]), abs=0.005) and row["bases"] == 3
     assert row["low"] < -0.30 and row["high"] > 0
+    # each base's one SFT checkpoint, at steps 14, 15 and 16, pooled as one row
+    sft = changes[(changes["method"] == "sft_sg") & (changes["split"] == "ood") & (changes["metric"] == "accuracy")]
+    assert list(sft["step"]) == [16, 16] and set(sft["bases"]) == {3}
     # grid.csv keeps each base's own rows
     assert sorted(df["base"].unique()) == [0, 1, 2]
 

@@ -3,6 +3,7 @@ with each change from the base and its interval; and the changes pooled over see
 models, where there are several)."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from selfdistill.evaluation.metrics import EPISTEMIC_WORDS
@@ -86,18 +87,37 @@ def with_bases(frames: dict[int, pd.DataFrame]) -> pd.DataFrame:
                      ignore_index=True)
 
 
+def aligned_steps(problems: pd.DataFrame) -> pd.DataFrame:
+    """With several base models, each cell's k-th checkpoint labelled alike in every base: an SFT
+    cell's one checkpoint comes after as many steps as its data set gives, which differs from base
+    to base; each is labelled with the largest of them. On-policy cells (max_steps) already agree."""
+    if "base" not in problems or problems["base"].nunique() < 2:
+        return problems
+    run = ["base", "method", "coverage", "seed"]
+    trained = problems[problems["step"] > 0][[*run, "step"]].drop_duplicates().sort_values("step")
+    trained["rank"] = trained.groupby(run).cumcount()
+    trained["label"] = trained.groupby(["method", "coverage", "rank"])["step"].transform("max")
+    label = trained.set_index([*run, "step"])["label"]
+    keys = pd.MultiIndex.from_frame(problems[[*run, "step"]])
+    new = label.reindex(keys).to_numpy()
+    return problems.assign(step=np.where(np.isnan(new), problems["step"], new).astype(int))
+
+
 def change_frame(problems: pd.DataFrame) -> pd.DataFrame:
     """Each (method, coverage, step, split) cell's change from the base, pooled over its seeds (and
     base models), with a 95% interval from resampling them and the problems: the figures and
     findings quote these."""
-    bases = problems["base"].nunique() if "base" in problems else 1
+    problems = aligned_steps(problems)
     rows = []
     cells = problems[problems["step"] > 0][["method", "coverage", "step", "split"]].drop_duplicates()
     for method, coverage, step, split in cells.itertuples(index=False):
-        seeds = problems[(problems["method"] == method) & (problems["coverage"] == coverage)
-                         & (problems["step"] == step)]["seed"].nunique()
+        at = problems[(problems["method"] == method) & (problems["coverage"] == coverage) & (problems["step"] == step)]
+        seeds = at["seed"].nunique()
+        # pooled over the bases that reached this checkpoint
+        present = problems[problems["base"].isin(at["base"].unique())] if "base" in problems else problems
+        bases = at["base"].nunique() if "base" in problems else 1
         for metric in PAIRED:
-            c = change(problems, method, coverage, split, metric, step=step)
+            c = change(present, method, coverage, split, metric, step=step)
             rows.append({"method": method, "richness": RICHNESS[method], "coverage": coverage, "step": step,
                          "split": split, "metric": metric, "change": c.estimate, "low": c.low, "high": c.high,
                          "seeds": seeds, "bases": bases})
