@@ -11,6 +11,12 @@ rule grid_summary:
         table=f"{RESULTS}/summary/grid.csv",
         changes=f"{RESULTS}/summary/grid_change.csv",
         claims=f"{RESULTS}/summary/claims.csv",
+        # the report's front page shows this table (report/workflow.rst)
+        verdicts=report(
+            f"{RESULTS}/summary/verdicts.csv",
+            caption="../report/verdicts.rst",
+            category="Distillation grid",
+        ),
         training=f"{RESULTS}/summary/grid_training.csv",
         findings=report(
             f"{RESULTS}/summary/findings.md",

@@ -23,12 +23,12 @@ def table1(richness: pd.DataFrame | None) -> list[Verdict]:
     out = []
     for claim, metric, rising in claims:
         if richness is None or richness.empty:
-            out.append(Verdict(f"Table 1: {claim}", NOT_TESTED, "", "no Section 3 table"))
+            out.append(Verdict(f"Table 1: {claim}", NOT_TESTED, "", "no Section 3 table", "premise"))
             continue
         order = TABLE1_ORDER if rising else TABLE1_ORDER[::-1]
         verdict, shown = ordered(richness, order, metric, strict_last=not rising)
         rule = RULES["below"] + ("; regen <= s: " + RULES["not_lower"] if rising else "")
-        out.append(Verdict(f"Table 1: {claim}", verdict, rule, shown))
+        out.append(Verdict(f"Table 1: {claim}", verdict, rule, shown, "premise"))
     return out
 
 
@@ -164,3 +164,10 @@ def claims_table(pooled: list[Verdict], per_base: dict[int, list[Verdict]]) -> p
                 raise ValueError(f"base {base} tests other claims than the pooled grid")
             table[f"base {base}"] = [v.verdict for v in verdicts]
     return table
+
+
+def front_table(claims: pd.DataFrame) -> pd.DataFrame:
+    """The report's front-page table: a claims table without its rules, premises first."""
+    bases = [c for c in claims.columns if c.startswith("base ")]
+    premises_first = claims.sort_values("kind", key=lambda k: k != "premise", kind="stable")
+    return premises_first[["kind", "claim", "verdict", *bases, "measured"]]

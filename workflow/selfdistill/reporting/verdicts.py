@@ -39,6 +39,9 @@ class Verdict:
     verdict: str
     rule: str
     measured: str
+    # "premise": a property of the testbed that the other claims rest on (Section 3's teacher);
+    # "outcome": what the training grid shows
+    kind: str = "outcome"
 
 
 def lower(iv: Interval) -> str:

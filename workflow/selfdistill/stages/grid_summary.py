@@ -13,7 +13,7 @@ import pandas as pd
 
 from selfdistill.io import read_json
 from selfdistill.reporting.analysis import richness_problems
-from selfdistill.reporting.claims import all_claims, claims_by_base, claims_table
+from selfdistill.reporting.claims import all_claims, claims_by_base, claims_table, front_table
 from selfdistill.reporting.findings import findings_markdown
 from selfdistill.reporting.grid_figures import plot_coverage, plot_curves, plot_intervention, plot_words
 from selfdistill.reporting.grid_summary import (change_frame, grid_frame, problem_frame, training_frame,
@@ -56,7 +56,9 @@ def main(argv=None):
         verdicts = all_claims(problems, richness)
         # one base model's verdicts are the pooled ones: computed once
         per_base = claims_by_base(problems, richness) if len(bases) > 1 else {}
-        claims_table(verdicts, per_base).to_csv(out.claims, index=False)
+        claims = claims_table(verdicts, per_base)
+        claims.to_csv(out.claims, index=False)
+        front_table(claims).to_csv(out.verdicts, index=False)
         findings = findings_markdown(df, problems, changes, verdicts, probe, params.get("world"), per_base)
         Path(out.findings).write_text(findings)
         plot_curves(changes, out.curves)
