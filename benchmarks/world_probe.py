@@ -67,11 +67,11 @@ def score(gen, items: list[dict], params: SamplingParams) -> dict:
     return {k: round(m[k], 3) for k in KEYS}
 
 
-def evaluate(model_dir: str, rows: dict) -> dict:
+def evaluate(model_dir: str, rows: dict, max_new_tokens: int) -> dict:
     gen, out = load_generator(model_dir, "hf", batch_size=200), {}
     for split in ("in_domain", "ood"):
         for banned in (False, True):
-            params = SamplingParams(n=2, temperature=0.6, top_p=0.95, max_new_tokens=250, seed=0,
+            params = SamplingParams(n=2, temperature=0.6, top_p=0.95, max_new_tokens=max_new_tokens, seed=0,
                                     banned_words=EPISTEMIC_WORDS if banned else ())
             out[split + ("_banned" if banned else "")] = score(gen, rows[split], params)
     return out
@@ -104,7 +104,7 @@ def main(override: dict, tag: str) -> None:
     if not os.environ.get("MODEL"):
         out["final_loss"] = pretrain(cfg, corpus, model_dir)
         out["pretrain_s"] = round(time.time() - started)
-        out["eval"] = evaluate(model_dir, rows)
+        out["eval"] = evaluate(model_dir, rows, cfg["evaluation"]["sampling"]["max_new_tokens"])
     out["selected"], out["section3"] = section3(cfg, model_dir, rows["train"])
     out["total_s"] = round(time.time() - started)
     OUT.mkdir(parents=True, exist_ok=True)
