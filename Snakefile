@@ -28,6 +28,13 @@ include: "workflow/rules/world.smk"
 include: "workflow/rules/base_model.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/section3.smk"
+
+
+if config["world"] == "arith":
+
+    include: "workflow/rules/premises.smk"
+
+
 include: "workflow/rules/grid.smk"
 include: "workflow/rules/job_times.smk"
 include: "workflow/rules/bases.smk"
@@ -40,6 +47,7 @@ rule all:
     input:
         per_base(rules.base_summary.output),
         per_base(rules.richness_table.output),
+        per_base(rules.premises.output) if config["world"] == "arith" else [],
         rules.grid_summary.output,
         rules.job_times.output,
         rules.bases_summary.output if len(BASES) > 1 else [],

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from selfdistill.data import arith
-from selfdistill.data.arith_capability import CapabilityErrors, Habits
+from selfdistill.data.arith_capability import CapabilityErrors, Habits, recount
 from selfdistill.data.arith_corpus import error_model, pretrain_examples
 from selfdistill.data.arith_style import ExpertStyle, StyleErrors
 from selfdistill.data.templates import student_prompt
@@ -61,6 +61,16 @@ def test_capability_recount_corrects_what_it_checks():
     traces = [(p, always.unguided(p, rng).text) for p in problems]
     assert all(arith.grade(extract_answer(t), p.answer) for p, t in traces)
     assert all(t.count("So it is") == len(p.steps) for p, t in traces)
+
+
+@pytest.mark.parametrize("op,a,b", [("add", 37, 8), ("sub", 12, 9), ("add", 140, 2)])
+def test_capability_recount_numbers_each_value_up_to_the_operand(op, a, b):
+    text = recount(op, a, b)
+    values = [int(v) for v in re.findall(r"(\d+) \(\d+\)", text)]
+    numbers = [int(k) for k in re.findall(r"\((\d+)\)", text)]
+    assert numbers == list(range(1, b + 1))
+    assert values == [a + (k if op == "add" else -k) for k in range(1, b + 1)]
+    assert values[-1] == arith.apply(op, a, b)
 
 
 @pytest.mark.parametrize("errors,world", [

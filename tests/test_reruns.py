@@ -14,7 +14,7 @@ GRID_SAMPLED = {"evaluate_base_grid": 4, "offpolicy_unguided": 2, "offpolicy_con
 # everything but world, base_model and the coverage sets
 DOWNSTREAM_OF_THE_MODEL = {"evaluate_base": 4, "base_summary": 1, "select_problems": 1, "contexts": 1,
                           "teacher_traces": 4, "richness_table": 1, "teacher_probe": 1, "all": 1, "job_times": 1, **GRID_SAMPLED,
-                          "train_onpolicy": 10}
+                          "train_onpolicy": 10, "premises": 1}
 
 
 def dry_run(workdir: Path, *args: str, **kwargs):
@@ -27,7 +27,7 @@ def test_changing_only_the_ood_split_reruns_its_evaluations_and_no_training(test
     extra = tmp_path / "change.yaml"
     extra.write_text("arith:\n  ood: {min_ops: 6, max_ops: 6, start_max: 15, operand_max: 5, mul_max: 3, value_max: 30}\n")
     jobs = dry_run(test_run, "--configfile", str(TEST_CONFIG), str(extra))
-    assert jobs == {"world": 1, "evaluate_base": 2, "base_summary": 1, "evaluate_base_grid": 1,
+    assert jobs == {"world": 1, "evaluate_base": 2, "base_summary": 1, "evaluate_base_grid": 1, "premises": 1,
                     **evaluations(dict.fromkeys(TEST_METHODS, 2)), "grid_summary": 1, "all": 1, "job_times": 1}
 
 
@@ -36,13 +36,17 @@ def test_changing_only_the_ood_split_reruns_its_evaluations_and_no_training(test
     ("section3:\n  traces_per_problem: 3\n",
      {"teacher_traces": 4, "richness_table": 1, "teacher_probe": 1, "grid_summary": 1, "all": 1, "job_times": 1}),
     # the base model's own evaluation and the grid's are set apart
-    ("evaluation:\n  sampling: {n: 3}\n", {"evaluate_base": 4, "base_summary": 1, "all": 1, "job_times": 1}),
+    # the premise table's forced doubt is paired with the base's OOD samples
+    ("evaluation:\n  sampling: {n: 3}\n",
+     {"evaluate_base": 4, "base_summary": 1, "premises": 1, "grid_summary": 1, "all": 1, "job_times": 1}),
     ("grid:\n  evaluation:\n    sampling: {n: 3}\n",
      {"evaluate_base_grid": 4, **evaluations(dict.fromkeys(TEST_METHODS, 2)), "grid_summary": 1, "all": 1, "job_times": 1}),
     # one method's setting: its two cells' training, their evaluations, the table
     ("grid:\n  train:\n    grpo: {learning_rate: 0.001}\n",
      {"train_onpolicy": 2, "evaluate_cell_grpo": 2, "grid_summary": 1, "all": 1, "job_times": 1}),
-    ("grid:\n  train:\n    sft_sg: {epochs: 2}\n", {"train_sft": 2, "evaluate_cell_sft_sg": 2, "grid_summary": 1, "all": 1, "job_times": 1}),
+    # the premise table's SFT probe runs the grid's SFT settings
+    ("grid:\n  train:\n    sft_sg: {epochs: 2}\n",
+     {"train_sft": 2, "evaluate_cell_sft_sg": 2, "premises": 1, "grid_summary": 1, "all": 1, "job_times": 1}),
     # a new coverage level: its own set, samples, cells and evaluations; nothing of the others
     ('grid:\n  coverage: ["8x8", "64", "1x64"]\n',
      {"coverage": 1, "evaluate_base_grid": 1, "offpolicy_unguided": 1, "offpolicy_contexts": 1, "offpolicy_guided": 1,
@@ -121,7 +125,7 @@ def test_touching_an_input_over_the_checksum_limit_reruns_its_consumers(run_copy
     touch(run_copy / "results/base0/world/train.jsonl")
     expected = {"select_problems": 1, "contexts": 1, "teacher_traces": 4, "richness_table": 1, "teacher_probe": 1,
                 "all": 1, "job_times": 1,
-                "coverage": 2, **GRID_SAMPLED, "train_onpolicy": 10,
+                "coverage": 2, **GRID_SAMPLED, "train_onpolicy": 10, "premises": 1,
                 "evaluate_base_grid": 2}  # the seen splits; unseen in-domain and OOD do not read the pool
     assert dry_run(run_copy, "--max-checksum-file-size", "1000") == expected
 

@@ -14,7 +14,7 @@ def test_default_config_dry_run_lists_every_stage(tmp_path):
     for rule in ("world", "base_model", "evaluate_base", "base_summary", "select_problems", "contexts",
                  "teacher_traces", "richness_table", "teacher_probe", "coverage", "evaluate_base_grid", "offpolicy_unguided",
                  "offpolicy_contexts", "offpolicy_guided", "train_sft", "train_onpolicy", "evaluate_cell_sdpo_s",
-                 "evaluate_cell_sft_ug", "grid_summary", "job_times"):
+                 "evaluate_cell_sft_ug", "grid_summary", "job_times", "premises"):
         assert f"rule {rule}:" in run.stdout
     # two splits x two decodings, and one trace job per richness level
     assert run.stdout.count("rule evaluate_base:") == 4
@@ -159,15 +159,15 @@ def test_job_times_come_from_every_jobs_benchmark_file(test_run):
                          capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     rows = {line.split()[0]: line.split()[1:] for line in run.stdout.splitlines()[1:-1]}
-    # one benchmark file per job of the test config's 60, under its rule's name
+    # one benchmark file per job of the test config's 61, under its rule's name
     jobs = {rule: int(cols[0]) for rule, cols in rows.items()}
     assert {rule: jobs[rule] for rule in jobs if rule.startswith("evaluate_cell_")} == evaluations(
         dict.fromkeys(TEST_METHODS, 2))
     assert jobs["train_onpolicy"] == 10 and jobs["teacher_traces"] == 4 and jobs["world"] == 3
-    assert sum(jobs.values()) == 60 and run.stdout.splitlines()[-1].split()[2] == "60"
+    assert sum(jobs.values()) == 61 and run.stdout.splitlines()[-1].split()[2] == "61"
     assert all(float(cols[1]) >= 0 for cols in rows.values())  # total seconds, measured
     # the run's own table, made before its rule's benchmark file was written, has every other job
     table = pd.read_csv(test_run / "results/summary/job_times.csv", index_col="rule")
-    assert "job_times" not in table.index and table["jobs"].sum() == 59
+    assert "job_times" not in table.index and table["jobs"].sum() == 60
     assert table["jobs"].to_dict() == {rule: n for rule, n in jobs.items() if rule != "job_times"}
     assert (test_run / "results/figures/job_times.png").stat().st_size > 0

@@ -158,6 +158,8 @@ def grid_inputs(wildcards):
 def base_grid_inputs(base):
     grid = GRID_DIR.format(base=base)
     inputs = {f"probe__{base}": rules.teacher_probe.output.table.format(base=base)}
+    if config["world"] == "arith":
+        inputs[f"premises__{base}"] = rules.premises.output.table.format(base=base)
     for level in RICHNESS:
         inputs[f"traces__{base}__{level}"] = (
             f"{BASE_DIR}/section3/traces/{level}.json".format(base=base)

@@ -72,6 +72,20 @@ def instruction(op: str, x: int) -> str:
     return {"add": "Add {}", "sub": "Subtract {}", "mul": "Multiply by {}"}[op].format(x)
 
 
+_ITEM = re.compile(r"\((\d+)\) (Add|Subtract|Multiply by) (\d+)\.")
+_OP_NAMES = {"Add": "add", "Subtract": "sub", "Multiply by": "mul"}
+
+
+def parse_problem(problem_id: str, text: str) -> Problem:
+    """The problem a split's prompt states (it opens with Problem.text)."""
+    head = re.match(r"Start with (\d+)\.", text)
+    problem = Problem(problem_id, int(head[1]) if head else -1,
+                      tuple((_OP_NAMES[m[2]], int(m[3])) for m in _ITEM.finditer(text)))
+    if not text.startswith(problem.text):
+        raise ValueError(f"problem {problem_id}: not a problem of the arithmetic world: {text[:80]!r}")
+    return problem
+
+
 def apply(op: str, value: int, x: int) -> int:
     return {"add": value + x, "sub": value - x, "mul": value * x}[op]
 

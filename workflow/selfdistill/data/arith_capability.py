@@ -5,7 +5,8 @@ wrong is what it did not learn to compute in one step (a result over a wide rang
 which a tiny model memorizes only part). A share of the first results it *shows* are near misses
 (`shown_wrong`), carrying no loss (Trace pieces without loss; training/sft.py), only so that the
 doubt and recount after them can be trained: the model learns to correct, never to err. Doubt is a
-habit after any first result (`doubt`), right or wrong; its recount (counting one at a time) is
+habit after any first result (`doubt`), right or wrong; its recount (counting one at a time, each
+value numbered so the count stops where its number is the operand) is
 built from facts the model meets constantly, and the chain goes on from what the recount gives.
 
 What a context shows the solver is what it can copy (the study's Table 1 as a premise of
@@ -19,7 +20,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from selfdistill.data.arith import DOUBTS, FINISH, Problem, Trace, answer_line, apply, recheck, shows_checks, step_line
+from selfdistill.data.arith import DOUBTS, FINISH, Problem, Trace, answer_line, apply, shows_checks, step_line
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,12 @@ def near_miss(right: int, rng: random.Random) -> int:
     """A wrong first result shown for its correction to follow: off by one or two, as the
     pretrained model's own wrong results mostly are."""
     return rng.choice([v for v in (right - 2, right - 1, right + 1, right + 2) if v >= 0])
+
+
+def recount(op: str, a: int, b: int) -> str:
+    """Counting one at a time, each value numbered, so the count stops where its number is b."""
+    step, way = (1, "up") if op == "add" else (-1, "down")
+    return f"counting {b} {way} from {a}: " + ", ".join(f"{a + step * k} ({k})" for k in range(1, b + 1))
 
 
 class CapabilityErrors:
@@ -89,7 +96,7 @@ class CapabilityErrors:
                 trace.add(f" {right}.")
             if check:
                 # the recount's result stands, whatever the first result was: nothing to compare
-                trace.add(f" {rng.choice(DOUBTS)} {recheck(op, value, x)}. So it is {right}.")
+                trace.add(f" {rng.choice(DOUBTS)} {recount(op, value, x)}. So it is {right}.")
             value = right
             values.append(value)
         n = len(problem.steps)
