@@ -9,6 +9,7 @@ from snakemake.exceptions import WorkflowError
 from selfdistill.bases import base_config
 from selfdistill.config import validate_config
 from selfdistill.data.arith_splits import settings as arith_settings
+from selfdistill.data.coverage import LEVELS
 from selfdistill.data.templates import RICHNESS
 from selfdistill.lineage.codehash import code_hash
 from selfdistill.training.compute import launcher, processes, rule_resources
@@ -175,6 +176,37 @@ def eval_settings(wildcards):
         **of_base(wildcards)["evaluation"],
         "ban_epistemic": wildcards.decoding == "banned",
         **chat_settings(),
+    }
+
+
+# The arithmetic world's premises on its base model (premises.smk)
+
+
+def premise_settings(wildcards):
+    cfg = of_base(wildcards)
+    a, sft = cfg["arith"], cfg["grid"]["train"]["sft_sg"]
+    return {
+        "errors": a["errors"],
+        "error_model": a[a["errors"]],
+        # D_sg holds one trace per distinct problem of the largest coverage level
+        "d_sg": max(LEVELS[c][0] or a["train_size"] for c in cfg["grid"]["coverage"]),
+        # the grid's SFT as train_sft runs it
+        "sft": {
+            **{
+                k: sft[k]
+                for k in (
+                    "learning_rate",
+                    "epochs",
+                    "batch_size",
+                    "warmup_ratio",
+                    "max_length",
+                )
+            },
+            "lr_scheduler": "constant_with_warmup",
+        },
+        "sampling": cfg["evaluation"]["sampling"],
+        "batch_size": cfg["evaluation"]["batch_size"],
+        "seed": cfg["base_model"]["train"]["seed"],
     }
 
 
